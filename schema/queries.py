@@ -1,0 +1,219 @@
+"""The Query root: lookups by global ID or slug, and the four top-level lists."""
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from asgiref.sync import sync_to_async
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from schema.errors import BadUserInput
+from schema.filters import (
+    EventFilter,
+    EventOrder,
+    SpeakerFilter,
+    SpeakerOrder,
+    TalkFilter,
+    TalkOrder,
+    TopicFilter,
+    TopicOrder,
+    talk_filters,
+)
+from schema.lookahead import selects
+from schema.pagination import build_connection, row_range
+from schema.types import (
+    EventConnection,
+    EventType,
+    SpeakerConnection,
+    SpeakerType,
+    TalkConnection,
+    TalkType,
+    TopicConnection,
+    TopicType,
+)
+from talks import selectors
+from talks.selectors import RowRange
+
+NODE_TYPES = {"Talk": "talk", "Speaker": "speaker", "Event": "event", "Topic": "topic"}
+
+
+def decode_global_id(value: str, *, argument: str = "id") -> tuple[str, int]:
+    """The type name and primary key inside a global ID, or a client error."""
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except relay.GlobalIDValueError:
+        global_id = None
+    if global_id is None or global_id.type_name not in NODE_TYPES or not global_id.node_id.isdigit():
+        raise BadUserInput(
+            f"`{argument}` is not a valid ID: pass the `id` of a Talk, Speaker, Event or Topic.",
+            argument=argument,
+        )
+    return global_id.type_name, int(global_id.node_id)
+
+
+async def lookup(
+    info: Info, type_name: str, id: strawberry.ID | None, slug: str | None
+) -> Any | None:
+    """One object by exactly one of its global ID or its slug; None if there is none."""
+    if (id is None) == (slug is None):
+        raise BadUserInput(f"Look a {type_name} up by exactly one of `id` or `slug`.")
+    loaders = info.context.loaders
+    name = NODE_TYPES[type_name]
+    if slug is not None:
+        return await getattr(loaders, f"{name}_by_slug").load(slug)
+    found_type, pk = decode_global_id(id)
+    if found_type != type_name:
+        raise BadUserInput(
+            f"`id` is the ID of a {found_type}, not of a {type_name}.", argument="id"
+        )
+    return await getattr(loaders, name).load(pk)
+
+
+async def paginate(
+    connection_cls: type,
+    queryset: QuerySet,
+    rows: RowRange,
+    *,
+    after_fetch: Callable[[list], None] | None = None,
+):
+    """A page of a top-level list: OFFSET/LIMIT on the indexed ordering, COUNT on demand."""
+
+    def fetch() -> tuple[int, int, list, int | None]:
+        total, start, stop = None, rows.start, rows.stop
+        if stop is None:  # "the last N rows": where the list ends decides where they start
+            total = queryset.count()
+            start, stop = max(start, total - rows.last), total
+        stop = max(stop, start)
+        # One row past the page tells whether a next page exists.
+        return start, stop, list(queryset[start : stop + 1]), total
+
+    start, stop, objects, total = await sync_to_async(fetch)()
+    has_next_page = len(objects) > stop - start
+    objects = objects[: stop - start]
+    if after_fetch is not None:
+        after_fetch(objects)
+
+    async def total_count() -> int:
+        nonlocal total
+        if total is None:
+            total = await sync_to_async(queryset.count)()
+        return total
+
+    return build_connection(
+        connection_cls, rows=objects, start=start, has_next_page=has_next_page,
+        total_count=total_count,
+    )
+
+
+def _loader(info: Info, name: str) -> DataLoader:
+    return getattr(info.context.loaders, name)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global ID; null if it does not exist.")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        type_name, pk = decode_global_id(id)
+        return await _loader(info, NODE_TYPES[type_name]).load(pk)
+
+    @strawberry.field(description="One talk by exactly one of `id` or `slug`; null if unknown.")
+    async def talk(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> TalkType | None:
+        return await lookup(info, "Talk", id, slug)
+
+    @strawberry.field(description="One speaker by exactly one of `id` or `slug`; null if unknown.")
+    async def speaker(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> SpeakerType | None:
+        return await lookup(info, "Speaker", id, slug)
+
+    @strawberry.field(description="One event by exactly one of `id` or `slug`; null if unknown.")
+    async def event(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> EventType | None:
+        return await lookup(info, "Event", id, slug)
+
+    @strawberry.field(description="One topic by exactly one of `id` or `slug`; null if unknown.")
+    async def topic(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> TopicType | None:
+        return await lookup(info, "Topic", id, slug)
+
+    @strawberry.field(description="Talks, newest first unless ordered otherwise.")
+    async def talks(
+        self,
+        info: Info,
+        filter: TalkFilter | None = None,
+        order_by: TalkOrder = TalkOrder.RECORDED_ON_DESC,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> TalkConnection:
+        rows = row_range(first=first, after=after, last=last, before=before)
+        queryset = selectors.talk_list(filters=talk_filters(filter), order=order_by.value)
+        if selects(info, "edges", "node", "event"):
+            queryset = queryset.select_related("event")
+        return await paginate(
+            TalkConnection, queryset, rows, after_fetch=info.context.loaders.prime_events
+        )
+
+    @strawberry.field(description="Speakers, by name unless ordered otherwise.")
+    async def speakers(
+        self,
+        info: Info,
+        filter: SpeakerFilter | None = None,
+        order_by: SpeakerOrder = SpeakerOrder.NAME_ASC,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> SpeakerConnection:
+        rows = row_range(first=first, after=after, last=last, before=before)
+        filters = filter.to_selector() if filter is not None else None
+        queryset = selectors.speaker_list(filters=filters, order=order_by.value)
+        prime = None
+        if order_by is SpeakerOrder.TALK_COUNT_DESC:
+            def prime(speakers: list) -> None:
+                info.context.loaders.prime_talk_counts("speaker", speakers)
+        return await paginate(SpeakerConnection, queryset, rows, after_fetch=prime)
+
+    @strawberry.field(description="Events, newest first unless ordered otherwise.")
+    async def events(
+        self,
+        info: Info,
+        filter: EventFilter | None = None,
+        order_by: EventOrder = EventOrder.STARTS_ON_DESC,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> EventConnection:
+        rows = row_range(first=first, after=after, last=last, before=before)
+        filters = filter.to_selector() if filter is not None else None
+        queryset = selectors.event_list(filters=filters, order=order_by.value)
+        return await paginate(EventConnection, queryset, rows)
+
+    @strawberry.field(description="Topics, by name unless ordered otherwise.")
+    async def topics(
+        self,
+        info: Info,
+        filter: TopicFilter | None = None,
+        order_by: TopicOrder = TopicOrder.NAME_ASC,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> TopicConnection:
+        rows = row_range(first=first, after=after, last=last, before=before)
+        filters = filter.to_selector() if filter is not None else None
+        queryset = selectors.topic_list(filters=filters, order=order_by.value)
+        prime = None
+        if order_by is TopicOrder.TALK_COUNT_DESC:
+            def prime(topics: list) -> None:
+                info.context.loaders.prime_talk_counts("topic", topics)
+        return await paginate(TopicConnection, queryset, rows, after_fetch=prime)

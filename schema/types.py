@@ -1,0 +1,210 @@
+"""The object types: talks, speakers, events, topics, and the connections that page them.
+
+Resolvers receive Django model instances as `self`; every relation and count goes
+through the request's DataLoaders (`info.context.loaders`).
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from schema.filters import EventKind, TalkFilter, TalkKind, TalkLevel, TalkOrder, talk_filters
+from schema.loaders import TalkCountKey, TalkPageKey
+from schema.lookahead import selects
+from schema.pagination import build_connection, row_range
+from talks import models
+from talks.selectors import TalkParent
+
+
+class ModelNode(relay.Node):
+    """A Node whose resolvers get Django model instances of `model` as their root."""
+
+    model: ClassVar[type]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, cls.model | cls)
+
+
+@strawberry.type(name="Talk", description="A recorded talk, keynote, workshop or episode.")
+class TalkType(ModelNode):
+    model = models.Talk
+
+    id: relay.NodeID[int]
+    slug: str = strawberry.field(description="Stable, human-readable key; unique among talks.")
+    title: str
+    abstract: str = strawberry.field(description='The talk\'s description; "" when unknown.')
+    kind: TalkKind
+    level: TalkLevel | None = strawberry.field(description="Intended audience; null if unknown.")
+    language: str = strawberry.field(description='BCP 47 language code, "en" by default.')
+    recorded_on: date | None = strawberry.field(description="Day of recording; null if unknown.")
+    duration_minutes: int | None = strawberry.field(description="Length; null if unknown.")
+    video_url: str = strawberry.field(description='Recording; "" when there is none.')
+    slides_url: str = strawberry.field(description='Slides; "" when there are none.')
+    created_at: datetime = strawberry.field(description="When this record was created.")
+    updated_at: datetime = strawberry.field(description="When this record last changed.")
+
+    @strawberry.field(description="The event the talk was given at.")
+    async def event(self, info: Info) -> "EventType":
+        return await info.context.loaders.event.load(self.event_id)
+
+    @strawberry.field(description="The speakers in billing order.")
+    async def speakers(self, info: Info) -> list["SpeakerType"]:
+        return await info.context.loaders.speakers_of_talk.load(self.id)
+
+    @strawberry.field(description="The talk's topics, by name.")
+    async def topics(self, info: Info) -> list["TopicType"]:
+        return await info.context.loaders.topics_of_talk.load(self.id)
+
+
+def _count_loader(info: Info, key: Any) -> Callable[[], Awaitable[int]]:
+    return lambda: info.context.loaders.talk_count.load(key)
+
+
+@strawberry.type(description="A page of a list, with the size of the whole list.")
+class CountedConnection(relay.Connection[relay.NodeType]):
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items match, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+@strawberry.type(name="TalkConnection", description="A page of talks.")
+class TalkConnection(CountedConnection[TalkType]):
+    pass
+
+
+async def nested_talks(
+    info: Info,
+    parent: TalkParent,
+    parent_id: int,
+    *,
+    filter: TalkFilter | None,
+    order_by: TalkOrder,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> TalkConnection:
+    """A parent's page of talks; every parent in the request shares one query."""
+    rows = row_range(first=first, after=after, last=last, before=before)
+    filters = talk_filters(filter)
+    with_event = selects(info, "edges", "node", "event")
+    loaders = info.context.loaders
+    key = TalkPageKey(parent, filters, order_by.value, rows, with_event)
+    talks = await loaders.talk_page.load((key, parent_id))
+    if with_event:
+        loaders.prime_events(talks)
+    if rows.stop is None:
+        start = talks[0].row_number - 1 if talks else rows.start
+        page, has_next_page = talks, False
+    else:
+        size = rows.stop - rows.start
+        start, page, has_next_page = rows.start, talks[:size], len(talks) > size
+    return build_connection(
+        TalkConnection,
+        rows=page,
+        start=start,
+        has_next_page=has_next_page,
+        total_count=_count_loader(info, (TalkCountKey(parent, filters), parent_id)),
+    )
+
+
+def talks_field(parent: TalkParent, description: str):
+    async def resolve(
+        self,
+        info: Info,
+        filter: TalkFilter | None = None,
+        order_by: TalkOrder = TalkOrder.RECORDED_ON_DESC,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> TalkConnection:
+        return await nested_talks(
+            info, parent, self.id, filter=filter, order_by=order_by,
+            first=first, after=after, last=last, before=before,
+        )
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+def talk_count_field(parent: TalkParent, description: str):
+    async def resolve(self, info: Info) -> int:
+        return await info.context.loaders.talk_count.load((TalkCountKey(parent, None), self.id))
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+@strawberry.type(name="Event", description="A conference, meetup, sprint or podcast.")
+class EventType(ModelNode):
+    model = models.Event
+
+    id: relay.NodeID[int]
+    slug: str = strawberry.field(description="Stable, human-readable key; unique among events.")
+    name: str
+    kind: EventKind
+    starts_on: date | None = strawberry.field(description="First day; null if unknown.")
+    ends_on: date | None = strawberry.field(description="Last day; null if unknown.")
+    city: str = strawberry.field(description='"" when unknown, never null.')
+    country: str = strawberry.field(description='"" when unknown, never null.')
+    url: str = strawberry.field(description='The event\'s website; "" when unknown.')
+    description: str
+    talk_count = talk_count_field("event", "How many talks the event has.")
+    talks = talks_field("event", "The event's talks, newest first unless ordered otherwise.")
+
+    @strawberry.field(description="The distinct speakers of the event's talks, by name.")
+    async def speakers(self, info: Info) -> list["SpeakerType"]:
+        return await info.context.loaders.speakers_of_event.load(self.id)
+
+
+@strawberry.type(name="Speaker", description="A person who gave at least one talk.")
+class SpeakerType(ModelNode):
+    model = models.Speaker
+
+    id: relay.NodeID[int]
+    slug: str = strawberry.field(description="Stable, human-readable key; unique among speakers.")
+    name: str
+    bio: str
+    affiliation: str
+    website: str
+    twitter: str = strawberry.field(description='Handle without "@"; "" when unknown.')
+    github: str = strawberry.field(description='User name; "" when unknown.')
+    talk_count = talk_count_field("speaker", "How many talks the speaker gave.")
+    talks = talks_field("speaker", "The speaker's talks, newest first unless ordered otherwise.")
+
+    @strawberry.field(description="The distinct events the speaker spoke at, newest first.")
+    async def events(self, info: Info) -> list[EventType]:
+        return await info.context.loaders.events_of_speaker.load(self.id)
+
+
+@strawberry.type(name="Topic", description="A subject that talks are tagged with.")
+class TopicType(ModelNode):
+    model = models.Topic
+
+    id: relay.NodeID[int]
+    slug: str = strawberry.field(description="Stable, human-readable key; unique among topics.")
+    name: str
+    description: str
+    talk_count = talk_count_field("topic", "How many talks have this topic.")
+    talks = talks_field("topic", "Talks on this topic, newest first unless ordered otherwise.")
+
+
+@strawberry.type(name="SpeakerConnection", description="A page of speakers.")
+class SpeakerConnection(CountedConnection[SpeakerType]):
+    pass
+
+
+@strawberry.type(name="EventConnection", description="A page of events.")
+class EventConnection(CountedConnection[EventType]):
+    pass
+
+
+@strawberry.type(name="TopicConnection", description="A page of topics.")
+class TopicConnection(CountedConnection[TopicType]):
+    pass

@@ -1,0 +1,203 @@
+"""The catalogue: events, speakers, topics and the talks that tie them together."""
+
+from django.db import models
+from django.db.models import F, OrderBy, Q
+from django.db.models.functions import Upper
+
+# Real data has long slugs (pyvideo talk slugs reach 150 characters) and long URLs (370).
+SLUG_MAX_LENGTH = 255
+URL_MAX_LENGTH = 500
+
+
+class PortableIndex(models.Index):
+    """An index that PostgreSQL builds as written and SQLite without NULLS FIRST/LAST.
+
+    SQLite rejects NULLS LAST in index definitions; the orderings still work there,
+    PostgreSQL is where the index has to match the ORDER BY exactly.
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "sqlite" and self.expressions:
+            index = self.clone()
+            index.expressions = tuple(
+                OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e
+                for e in self.expressions
+            )
+            return models.Index.create_sql(index, model, schema_editor, using, **kwargs)
+        return super().create_sql(model, schema_editor, using, **kwargs)
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def choices_constraint(field: str, choices: type[models.TextChoices], *, nullable: bool = False):
+    condition = Q(**{f"{field}__in": choices.values})
+    if nullable:
+        condition |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=condition, name=f"%(class)s_{field}_valid")
+
+
+def non_blank_constraint(field: str):
+    return models.CheckConstraint(condition=~Q(**{field: ""}), name=f"%(class)s_{field}_not_blank")
+
+
+class EventKind(models.TextChoices):
+    CONFERENCE = "conference", "Conference"
+    MEETUP = "meetup", "Meetup"
+    PODCAST = "podcast", "Podcast"
+    SPRINT = "sprint", "Sprint"
+    OTHER = "other", "Other"
+
+
+class TalkKind(models.TextChoices):
+    TALK = "talk", "Talk"
+    KEYNOTE = "keynote", "Keynote"
+    LIGHTNING = "lightning", "Lightning talk"
+    WORKSHOP = "workshop", "Workshop"
+    TUTORIAL = "tutorial", "Tutorial"
+    PANEL = "panel", "Panel"
+    EPISODE = "episode", "Podcast episode"
+    OTHER = "other", "Other"
+
+class TalkLevel(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+    ALL = "all", "All levels"
+
+
+class Event(TimestampedModel):
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.CONFERENCE)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    city = models.CharField(max_length=200, blank=True, default="")
+    country = models.CharField(max_length=200, blank=True, default="")
+    url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            non_blank_constraint("slug"),
+            non_blank_constraint("name"),
+            choices_constraint("kind", EventKind),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
+                name="event_ends_on_after_starts_on",
+            ),
+        ]
+        indexes = [
+            PortableIndex(F("starts_on").desc(nulls_last=True), F("id").desc(), name="event_starts_desc"),
+            PortableIndex(F("starts_on").asc(nulls_last=True), F("id").asc(), name="event_starts_asc"),
+            models.Index(fields=["name", "id"], name="event_name"),
+            models.Index(fields=["kind"], name="event_kind"),
+            models.Index(Upper("country"), name="event_country_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Speaker(TimestampedModel):
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
+    name = models.CharField(max_length=300)
+    bio = models.TextField(blank=True, default="")
+    affiliation = models.CharField(max_length=300, blank=True, default="")
+    website = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
+    twitter = models.CharField(max_length=100, blank=True, default="")
+    github = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [non_blank_constraint("slug"), non_blank_constraint("name")]
+        indexes = [models.Index(fields=["name", "id"], name="speaker_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(TimestampedModel):
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [non_blank_constraint("slug"), non_blank_constraint("name")]
+        indexes = [models.Index(fields=["name", "id"], name="topic_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Talk(TimestampedModel):
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
+    title = models.CharField(max_length=500)
+    abstract = models.TextField(blank=True, default="")
+    kind = models.CharField(max_length=20, choices=TalkKind.choices, default=TalkKind.TALK)
+    # Unknown level is NULL rather than "": the API exposes it as a nullable enum.
+    level = models.CharField(max_length=20, choices=TalkLevel.choices, null=True, blank=True)
+    language = models.CharField(max_length=35, default="en", help_text="BCP 47 code, e.g. en, pt-BR")
+    recorded_on = models.DateField(null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    video_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
+    slides_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="talks")
+    speakers = models.ManyToManyField(Speaker, through="TalkSpeaker", related_name="talks")
+    topics = models.ManyToManyField(Topic, related_name="talks", blank=True)
+
+    class Meta:
+        constraints = [
+            non_blank_constraint("slug"),
+            non_blank_constraint("title"),
+            non_blank_constraint("language"),
+            choices_constraint("kind", TalkKind),
+            choices_constraint("level", TalkLevel, nullable=True),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__gt=0),
+                name="talk_duration_positive",
+            ),
+        ]
+        indexes = [
+            PortableIndex(
+                F("recorded_on").desc(nulls_last=True), F("id").desc(), name="talk_recorded_desc"
+            ),
+            PortableIndex(
+                F("recorded_on").asc(nulls_last=True), F("id").asc(), name="talk_recorded_asc"
+            ),
+            models.Index(fields=["title", "id"], name="talk_title"),
+            models.Index(fields=["kind"], name="talk_kind"),
+            models.Index(fields=["level"], name="talk_level"),
+            models.Index(fields=["language"], name="talk_language"),
+            PortableIndex(
+                "event", F("recorded_on").desc(nulls_last=True), F("id").desc(),
+                name="talk_event_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TalkSpeaker(models.Model):
+    """A speaker's place on a talk's billing: position 0 is billed first."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="talk_speakers")
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="talk_speakers")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["talk", "speaker"], name="talk_speaker_once"),
+            models.UniqueConstraint(fields=["talk", "position"], name="talk_speaker_position"),
+        ]
+        indexes = [models.Index(fields=["speaker", "talk"], name="talkspeaker_speaker")]
+
+    def __str__(self) -> str:
+        return f"{self.talk_id} #{self.position}: {self.speaker_id}"

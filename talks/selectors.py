@@ -1,0 +1,298 @@
+"""Reads: the querysets for lists and the batched reads behind every relation and count.
+
+Each batched read takes the ids of many parents and answers for all of them with one
+SQL statement, so callers (the GraphQL DataLoaders) never query once per row.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from django.db.models import Count, F, OrderBy, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+
+TalkTopic = Talk.topics.through
+
+# Every ordering ends on the primary key so that rows with equal sort keys keep one
+# order, and offset pages never repeat or skip a row.
+TALK_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
+    "recorded_on_desc": (F("recorded_on").desc(nulls_last=True), F("id").desc()),
+    "recorded_on_asc": (F("recorded_on").asc(nulls_last=True), F("id").asc()),
+    "title_asc": (F("title").asc(), F("id").asc()),
+}
+SPEAKER_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
+    "name_asc": (F("name").asc(), F("id").asc()),
+    "talk_count_desc": (F("talk_count").desc(), F("name").asc(), F("id").asc()),
+}
+EVENT_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
+    "starts_on_desc": (F("starts_on").desc(nulls_last=True), F("id").desc()),
+    "starts_on_asc": (F("starts_on").asc(nulls_last=True), F("id").asc()),
+    "name_asc": (F("name").asc(), F("id").asc()),
+}
+TOPIC_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
+    "name_asc": (F("name").asc(), F("id").asc()),
+    "talk_count_desc": (F("talk_count").desc(), F("name").asc(), F("id").asc()),
+}
+
+# A talk list nested under a parent: which column of a talk row names the parent.
+TalkParent = Literal["event", "speaker", "topic"]
+TALK_PARENT_PATHS: dict[TalkParent, str] = {
+    "event": "event_id",
+    "speaker": "talk_speakers__speaker_id",
+    "topic": "topics__id",
+}
+
+
+@dataclass(frozen=True)
+class TalkFilters:
+    event: str | None = None
+    speaker: str | None = None
+    topic: str | None = None
+    kind: str | None = None
+    level: str | None = None
+    language: str | None = None
+    recorded_from: date | None = None
+    recorded_to: date | None = None
+
+
+@dataclass(frozen=True)
+class SpeakerFilters:
+    event: str | None = None
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    kind: str | None = None
+    year: int | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicFilters:
+    event: str | None = None
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class RowRange:
+    """Which rows of an ordered list a page wants, as offsets.
+
+    `start` rows are skipped; `stop` is the offset one past the last row wanted, or
+    None when the page is "the last `last` rows" and the list's end is not known yet.
+    """
+
+    start: int
+    stop: int | None
+    last: int | None = None
+
+
+def _talk_filter(filters: TalkFilters | None) -> Q:
+    q = Q()
+    if filters is None:
+        return q
+    if filters.event is not None:
+        q &= Q(event__slug=filters.event)
+    # Many-to-many filters are subqueries, not joins: a join would repeat rows and
+    # tangle with the join a nested list partitions by.
+    if filters.speaker is not None:
+        q &= Q(id__in=TalkSpeaker.objects.filter(speaker__slug=filters.speaker).values("talk_id"))
+    if filters.topic is not None:
+        q &= Q(id__in=TalkTopic.objects.filter(topic__slug=filters.topic).values("talk_id"))
+    if filters.kind is not None:
+        q &= Q(kind=filters.kind)
+    if filters.level is not None:
+        q &= Q(level=filters.level)
+    if filters.language is not None:
+        q &= Q(language=filters.language)
+    if filters.recorded_from is not None:
+        q &= Q(recorded_on__gte=filters.recorded_from)
+    if filters.recorded_to is not None:
+        q &= Q(recorded_on__lte=filters.recorded_to)
+    return q
+
+
+def talk_list(*, filters: TalkFilters | None = None, order: str = "recorded_on_desc") -> QuerySet:
+    return Talk.objects.filter(_talk_filter(filters)).order_by(*TALK_ORDERINGS[order])
+
+
+def speaker_list(
+    *, filters: SpeakerFilters | None = None, order: str = "name_asc"
+) -> QuerySet:
+    queryset = Speaker.objects.all()
+    if filters is not None and filters.event is not None:
+        queryset = queryset.filter(
+            id__in=TalkSpeaker.objects.filter(talk__event__slug=filters.event).values("speaker_id")
+        )
+    if filters is not None and filters.topic is not None:
+        queryset = queryset.filter(
+            id__in=TalkSpeaker.objects.filter(talk__topics__slug=filters.topic).values("speaker_id")
+        )
+    if order == "talk_count_desc":
+        queryset = queryset.annotate(talk_count=Count("talk_speakers"))
+    return queryset.order_by(*SPEAKER_ORDERINGS[order])
+
+
+def event_list(*, filters: EventFilters | None = None, order: str = "starts_on_desc") -> QuerySet:
+    queryset = Event.objects.all()
+    if filters is not None:
+        if filters.kind is not None:
+            queryset = queryset.filter(kind=filters.kind)
+        if filters.year is not None:
+            queryset = queryset.filter(starts_on__year=filters.year)
+        if filters.country is not None:
+            queryset = queryset.filter(country__iexact=filters.country)
+    return queryset.order_by(*EVENT_ORDERINGS[order])
+
+
+def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") -> QuerySet:
+    queryset = Topic.objects.all()
+    if filters is not None and filters.event is not None:
+        queryset = queryset.filter(
+            id__in=TalkTopic.objects.filter(talk__event__slug=filters.event).values("topic_id")
+        )
+    if filters is not None and filters.speaker is not None:
+        queryset = queryset.filter(
+            id__in=TalkTopic.objects.filter(
+                talk__talk_speakers__speaker__slug=filters.speaker
+            ).values("topic_id")
+        )
+    if order == "talk_count_desc":
+        queryset = queryset.annotate(talk_count=Count("talks"))
+    return queryset.order_by(*TOPIC_ORDERINGS[order])
+
+
+def objects_by_key(model, field: str, keys: Iterable) -> dict:
+    """Objects of `model` whose `field` is one of `keys`, keyed by that field."""
+    return model.objects.in_bulk(list(keys), field_name=field)
+
+
+def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
+    """Each talk's speakers in billing order."""
+    result: dict[int, list[Speaker]] = defaultdict(list)
+    links = (
+        TalkSpeaker.objects.filter(talk_id__in=list(talk_ids))
+        .select_related("speaker")
+        .order_by("talk_id", "position")
+    )
+    for link in links:
+        result[link.talk_id].append(link.speaker)
+    return result
+
+
+def topics_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Topic]]:
+    """Each talk's topics by name."""
+    result: dict[int, list[Topic]] = defaultdict(list)
+    topics = (
+        Topic.objects.filter(talks__id__in=list(talk_ids))
+        .annotate(parent_id=F("talks__id"))
+        .order_by("name", "id")
+    )
+    for topic in topics:
+        result[topic.parent_id].append(topic)
+    return result
+
+
+def speakers_of_events(event_ids: Iterable[int]) -> dict[int, list[Speaker]]:
+    """Each event's distinct speakers, by name."""
+    result: dict[int, list[Speaker]] = defaultdict(list)
+    speakers = (
+        Speaker.objects.filter(talk_speakers__talk__event_id__in=list(event_ids))
+        .annotate(parent_id=F("talk_speakers__talk__event_id"))
+        .distinct()
+        .order_by("name", "id")
+    )
+    for speaker in speakers:
+        result[speaker.parent_id].append(speaker)
+    return result
+
+
+def events_of_speakers(speaker_ids: Iterable[int]) -> dict[int, list[Event]]:
+    """Each speaker's distinct events, newest first."""
+    result: dict[int, list[Event]] = defaultdict(list)
+    events = (
+        Event.objects.filter(talks__talk_speakers__speaker_id__in=list(speaker_ids))
+        .annotate(parent_id=F("talks__talk_speakers__speaker_id"))
+        .distinct()
+        .order_by(*EVENT_ORDERINGS["starts_on_desc"])
+    )
+    for event in events:
+        result[event.parent_id].append(event)
+    return result
+
+
+def talk_counts(
+    parent: TalkParent, parent_ids: Iterable[int], filters: TalkFilters | None = None
+) -> dict[int, int]:
+    """How many talks (matching `filters`) each parent has; parents with none are absent."""
+    ids = list(parent_ids)
+    if not _talk_filter(filters) and parent != "event":
+        # Unfiltered counts need only the link table.
+        links = TalkSpeaker.objects if parent == "speaker" else TalkTopic.objects
+        column = f"{parent}_id"
+        rows = links.filter(**{f"{column}__in": ids}).values(column).annotate(n=Count("talk_id"))
+        return {row[column]: row["n"] for row in rows}
+    path = TALK_PARENT_PATHS[parent]
+    rows = (
+        Talk.objects.filter(_talk_filter(filters))
+        .filter(**{f"{path}__in": ids})
+        .values(path)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row[path]: row["n"] for row in rows}
+
+
+def talk_pages(
+    parent: TalkParent,
+    parent_ids: Iterable[int],
+    *,
+    filters: TalkFilters | None,
+    order: str,
+    rows: RowRange,
+    with_event: bool = False,
+) -> dict[int, list[Talk]]:
+    """One page of talks for each parent, all in one statement.
+
+    Rows are numbered per parent with a window function and the page is cut out by
+    those numbers. Each talk carries `row_number` (1-based) and, for "last N" pages,
+    `rows_after` (how many of the parent's rows follow it, plus one).
+    """
+    path = TALK_PARENT_PATHS[parent]
+    ordering = TALK_ORDERINGS[order]
+    queryset = (
+        Talk.objects.filter(_talk_filter(filters))
+        .filter(**{f"{path}__in": list(parent_ids)})
+        .annotate(
+            parent_id=F(path),
+            row_number=Window(RowNumber(), partition_by=F(path), order_by=list(ordering)),
+        )
+    )
+    if rows.stop is None:
+        queryset = queryset.annotate(
+            rows_after=Window(
+                RowNumber(), partition_by=F(path), order_by=[_reverse(o) for o in ordering]
+            )
+        ).filter(row_number__gt=rows.start, rows_after__lte=rows.last)
+    else:
+        # One row past the page tells whether a next page exists.
+        queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
+    if with_event:
+        queryset = queryset.select_related("event")
+    result: dict[int, list[Talk]] = defaultdict(list)
+    for talk in sorted(queryset, key=lambda t: (t.parent_id, t.row_number)):
+        result[talk.parent_id].append(talk)
+    return result
+
+
+def _reverse(order: OrderBy) -> OrderBy:
+    return OrderBy(
+        order.expression,
+        descending=not order.descending,
+        nulls_first=True if order.nulls_last else None,
+        nulls_last=True if order.nulls_first else None,
+    )
