@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path
 
 from schema.schema import schema
@@ -8,3 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLView.for_settings(schema), name="graphql"),
 ]
+
+if settings.DEBUG:
+    # The admin's CSS and JS under the local ASGI server; production serves collected files.
+    urlpatterns += staticfiles_urlpatterns()

@@ -148,14 +148,16 @@ class Query:
         self,
         info: Info,
         filter: TalkFilter | None = None,
-        order_by: TalkOrder = TalkOrder.RECORDED_ON_DESC,
+        order_by: TalkOrder | None = TalkOrder.RECORDED_ON_DESC,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> TalkConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
-        queryset = selectors.talk_list(filters=talk_filters(filter), order=order_by.value)
+        queryset = selectors.talk_list(
+            filters=talk_filters(filter), order=(order_by or TalkOrder.RECORDED_ON_DESC).value
+        )
         if selects(info, "edges", "node", "event"):
             queryset = queryset.select_related("event")
         return await paginate(
@@ -167,7 +169,7 @@ class Query:
         self,
         info: Info,
         filter: SpeakerFilter | None = None,
-        order_by: SpeakerOrder = SpeakerOrder.NAME_ASC,
+        order_by: SpeakerOrder | None = SpeakerOrder.NAME_ASC,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -175,6 +177,7 @@ class Query:
     ) -> SpeakerConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
+        order_by = order_by or SpeakerOrder.NAME_ASC
         queryset = selectors.speaker_list(filters=filters, order=order_by.value)
         prime = None
         if order_by is SpeakerOrder.TALK_COUNT_DESC:
@@ -187,7 +190,7 @@ class Query:
         self,
         info: Info,
         filter: EventFilter | None = None,
-        order_by: EventOrder = EventOrder.STARTS_ON_DESC,
+        order_by: EventOrder | None = EventOrder.STARTS_ON_DESC,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -195,7 +198,8 @@ class Query:
     ) -> EventConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
-        queryset = selectors.event_list(filters=filters, order=order_by.value)
+        order = (order_by or EventOrder.STARTS_ON_DESC).value
+        queryset = selectors.event_list(filters=filters, order=order)
         return await paginate(EventConnection, queryset, rows)
 
     @strawberry.field(description="Topics, by name unless ordered otherwise.")
@@ -203,7 +207,7 @@ class Query:
         self,
         info: Info,
         filter: TopicFilter | None = None,
-        order_by: TopicOrder = TopicOrder.NAME_ASC,
+        order_by: TopicOrder | None = TopicOrder.NAME_ASC,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -211,6 +215,7 @@ class Query:
     ) -> TopicConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
+        order_by = order_by or TopicOrder.NAME_ASC
         queryset = selectors.topic_list(filters=filters, order=order_by.value)
         prime = None
         if order_by is TopicOrder.TALK_COUNT_DESC:

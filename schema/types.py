@@ -85,7 +85,7 @@ async def nested_talks(
     parent_id: int,
     *,
     filter: TalkFilter | None,
-    order_by: TalkOrder,
+    order_by: TalkOrder | None,
     first: int | None,
     after: str | None,
     last: int | None,
@@ -96,7 +96,8 @@ async def nested_talks(
     filters = talk_filters(filter)
     with_event = selects(info, "edges", "node", "event")
     loaders = info.context.loaders
-    key = TalkPageKey(parent, filters, order_by.value, rows, with_event)
+    order = (order_by or TalkOrder.RECORDED_ON_DESC).value
+    key = TalkPageKey(parent, filters, order, rows, with_event)
     talks = await loaders.talk_page.load((key, parent_id))
     if with_event:
         loaders.prime_events(talks)
@@ -120,7 +121,7 @@ def talks_field(parent: TalkParent, description: str):
         self,
         info: Info,
         filter: TalkFilter | None = None,
-        order_by: TalkOrder = TalkOrder.RECORDED_ON_DESC,
+        order_by: TalkOrder | None = TalkOrder.RECORDED_ON_DESC,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,

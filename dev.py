@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Set-up and everyday commands, needing nothing but Python 3.11+.
+
+    python3 dev.py serve   # virtualenv + install + migrate + demo data, then the API
+    python3 dev.py test    # the whole test suite (extra arguments go to pytest)
+
+Both create `.venv` and install the project into it on first run, and again whenever
+pyproject.toml changes. The database is DATABASE_URL, by default SQLite in db.sqlite3.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".installed-from"
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print(f"Creating the virtualenv in {VENV} ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        print("Installing the project and its development tools ...", flush=True)
+        run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        run([PYTHON, "-m", "pip", "install", "--quiet", "--editable", ".[dev]"])
+        STAMP.write_text(wanted)
+
+
+def run(command: list, env: dict | None = None) -> None:
+    subprocess.run([str(part) for part in command], cwd=ROOT, env=env, check=True)
+
+
+def serve(args: list[str]) -> None:
+    ensure_environment()
+    env = {**os.environ}
+    env.setdefault("DEBUG", "1")
+    run([PYTHON, "manage.py", "migrate", "--no-input"], env)
+    run([PYTHON, "manage.py", "load_demo"], env)
+    host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
+    print(f"GraphiQL: http://{host}:{port}/graphql/  (Ctrl-C stops the server)", flush=True)
+    os.chdir(ROOT)
+    os.execve(
+        PYTHON,
+        [str(PYTHON), "-m", "uvicorn", "project.asgi:application", "--host", host, "--port", port,
+         *args],
+        env,
+    )
+
+
+def test(args: list[str]) -> None:
+    ensure_environment()
+    env = {**os.environ}
+    # Tests run with DEBUG off, as production does; they only need some secret key.
+    env.setdefault("SECRET_KEY", "insecure-key-for-tests-only")
+    os.chdir(ROOT)
+    os.execve(PYTHON, [str(PYTHON), "-m", "pytest", *args], env)
+
+
+COMMANDS = {"serve": serve, "test": test}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    COMMANDS[sys.argv[1]](sys.argv[2:])

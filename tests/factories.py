@@ -1,0 +1,54 @@
+"""factory_boy factories for the catalogue models."""
+
+import datetime
+
+import factory
+
+from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    slug = factory.Sequence(lambda n: f"event-{n}")
+    name = factory.Sequence(lambda n: f"Event {n}")
+    starts_on = factory.Sequence(lambda n: datetime.date(2000, 1, 1) + datetime.timedelta(days=n))
+    ends_on = factory.LazyAttribute(lambda e: e.starts_on and e.starts_on + datetime.timedelta(days=2))
+
+
+class SpeakerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Speaker
+
+    slug = factory.Sequence(lambda n: f"speaker-{n}")
+    name = factory.Sequence(lambda n: f"Speaker {n:04d}")
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    name = factory.Sequence(lambda n: f"Topic {n:04d}")
+
+
+class TalkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Talk
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"talk-{n}")
+    title = factory.Sequence(lambda n: f"Talk {n:04d}")
+    event = factory.SubFactory(EventFactory)
+    recorded_on = factory.Sequence(lambda n: datetime.date(2010, 1, 1) + datetime.timedelta(days=n))
+
+    @factory.post_generation
+    def speakers(talk, create, speakers, **kwargs):
+        for position, speaker in enumerate(speakers or []):
+            TalkSpeaker.objects.create(talk=talk, speaker=speaker, position=position)
+
+    @factory.post_generation
+    def topics(talk, create, topics, **kwargs):
+        if topics:
+            talk.topics.set(topics)

@@ -1,0 +1,171 @@
+"""Relay pagination on top-level and nested connections: pages never repeat or skip."""
+
+import base64
+import datetime
+
+import pytest
+
+from tests.factories import EventFactory, SpeakerFactory, TalkFactory
+
+PAGE = """query ($first: Int, $after: String, $last: Int, $before: String) {
+  talks(first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { slug } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+NESTED = """query ($first: Int, $after: String, $last: Int, $before: String) {
+  speakers(first: 2) { edges { node { slug
+    talks(first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      edges { cursor node { slug } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } } }"""
+
+
+@pytest.fixture
+def talks(db):
+    """25 talks; many share a recording date so only the id tie-break keeps pages stable."""
+    speaker = SpeakerFactory(name="A")
+    SpeakerFactory(name="B")  # a speaker with no talks
+    same_day = datetime.date(2019, 4, 11)
+    made = [
+        TalkFactory(slug=f"talk-{i:02d}", recorded_on=same_day if i % 3 else None,
+                    speakers=[speaker])
+        for i in range(25)
+    ]
+    return made
+
+
+def all_slugs_in_order():
+    from talks.selectors import talk_list
+
+    return list(talk_list().values_list("slug", flat=True))
+
+
+def page(gql, **arguments):
+    return gql(PAGE, arguments)["talks"]
+
+
+def test_default_page_is_twenty(gql, talks):
+    data = page(gql)
+    assert len(data["edges"]) == 20
+    assert data["totalCount"] == 25
+    assert data["pageInfo"]["hasNextPage"] is True
+    assert data["pageInfo"]["hasPreviousPage"] is False
+
+
+def test_walking_forward_visits_every_row_once_in_order(gql, talks):
+    seen, after = [], None
+    while True:
+        data = page(gql, first=7, after=after)
+        seen += [edge["node"]["slug"] for edge in data["edges"]]
+        if not data["pageInfo"]["hasNextPage"]:
+            break
+        after = data["pageInfo"]["endCursor"]
+    assert seen == all_slugs_in_order()
+
+
+def test_walking_backward_visits_every_row_once_in_order(gql, talks):
+    seen, before = [], None
+    while True:
+        data = page(gql, last=7, before=before)
+        seen = [edge["node"]["slug"] for edge in data["edges"]] + seen
+        if not data["pageInfo"]["hasPreviousPage"]:
+            break
+        before = data["pageInfo"]["startCursor"]
+    assert seen == all_slugs_in_order()
+
+
+def test_last_page(gql, talks):
+    data = page(gql, last=5)
+    assert [e["node"]["slug"] for e in data["edges"]] == all_slugs_in_order()[-5:]
+    assert data["pageInfo"] == {
+        "hasNextPage": False, "hasPreviousPage": True,
+        "startCursor": data["edges"][0]["cursor"], "endCursor": data["edges"][-1]["cursor"],
+    }
+
+
+def test_past_the_end_is_an_empty_page(gql, talks):
+    last_cursor = page(gql, last=1)["edges"][0]["cursor"]
+    data = page(gql, first=10, after=last_cursor)
+    assert data["edges"] == []
+    assert data["pageInfo"]["hasNextPage"] is False
+    assert data["pageInfo"]["startCursor"] is None
+    assert data["totalCount"] == 25
+
+
+def test_first_zero_is_an_empty_page_that_knows_more_exist(gql, talks):
+    data = page(gql, first=0)
+    assert data["edges"] == []
+    assert data["pageInfo"]["hasNextPage"] is True
+
+
+@pytest.mark.parametrize("argument", ["first", "last"])
+def test_page_size_over_the_cap_is_a_clear_error(gql, talks, argument):
+    error = gql.error(PAGE, {argument: 101})
+    assert error["message"] == (
+        f"`{argument}` must be at most 100 (got 101); page with `after`/`before`."
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
+
+
+def test_page_size_of_exactly_the_cap_is_allowed(gql, talks):
+    assert len(page(gql, first=100)["edges"]) == 25
+
+
+@pytest.mark.parametrize("argument", ["first", "last"])
+def test_negative_page_size_is_a_clear_error(gql, talks, argument):
+    error = gql.error(PAGE, {argument: -1})
+    assert error["message"] == f"`{argument}` must not be negative (got -1)."
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage", base64.b64encode(b"offset:-3").decode(), base64.b64encode(b"other:3").decode(), ""],
+)
+@pytest.mark.parametrize("argument", ["after", "before"])
+def test_invalid_cursor_is_a_clear_error(gql, talks, cursor, argument):
+    error = gql.error(PAGE, {argument: cursor, "first": 5})
+    assert error["message"].startswith(f"`{argument}` is not a valid cursor")
+
+
+def test_nested_connection_pages_like_the_top_level(gql, talks):
+    expected = all_slugs_in_order()
+    speakers = gql(NESTED, {"first": 10})["speakers"]["edges"]
+    a, b = speakers[0]["node"]["talks"], speakers[1]["node"]["talks"]
+    assert [e["node"]["slug"] for e in a["edges"]] == expected[:10]
+    assert a["totalCount"] == 25 and a["pageInfo"]["hasNextPage"] is True
+    assert b == {"totalCount": 0, "edges": [], "pageInfo": {
+        "hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}}
+
+    second = gql(NESTED, {"first": 10, "after": a["pageInfo"]["endCursor"]})
+    a2 = second["speakers"]["edges"][0]["node"]["talks"]
+    assert [e["node"]["slug"] for e in a2["edges"]] == expected[10:20]
+    assert a2["pageInfo"]["hasPreviousPage"] is True
+
+    tail = gql(NESTED, {"last": 3})["speakers"]["edges"][0]["node"]["talks"]
+    assert [e["node"]["slug"] for e in tail["edges"]] == expected[-3:]
+    assert tail["pageInfo"]["hasNextPage"] is False
+    assert tail["pageInfo"]["hasPreviousPage"] is True
+
+    before = gql(NESTED, {"last": 2, "before": tail["pageInfo"]["startCursor"]})
+    window = before["speakers"]["edges"][0]["node"]["talks"]["edges"]
+    assert [e["node"]["slug"] for e in window] == expected[-5:-3]
+
+
+def test_nested_page_size_is_capped_too(gql, talks):
+    error = gql.error(NESTED, {"first": 500})
+    assert "`first` must be at most 100" in error["message"]
+
+
+def test_each_parent_gets_its_own_page(gql):
+    """Two events' talk pages are cut independently: one parent's rows never leak into another."""
+    e1, e2 = EventFactory(), EventFactory()
+    for i in range(4):
+        TalkFactory(event=e1, slug=f"e1-{i}")
+        TalkFactory(event=e2, slug=f"e2-{i}")
+    data = gql("{ events { edges { node { slug talks(first: 3) { edges { node { slug } } } } } } }")
+    prefix = {e1.slug: "e1", e2.slug: "e2"}
+    for edge in data["events"]["edges"]:
+        slugs = [t["node"]["slug"] for t in edge["node"]["talks"]["edges"]]
+        assert len(slugs) == 3
+        assert {slug.split("-")[0] for slug in slugs} == {prefix[edge["node"]["slug"]]}
