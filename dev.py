@@ -22,7 +22,7 @@ STAMP = VENV / ".installed-from"
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs on whatever python3 the user has
         sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         print(f"Creating the virtualenv in {VENV} ...", flush=True)
@@ -50,8 +50,17 @@ def serve(args: list[str]) -> None:
     os.chdir(ROOT)
     os.execve(
         PYTHON,
-        [str(PYTHON), "-m", "uvicorn", "project.asgi:application", "--host", host, "--port", port,
-         *args],
+        [
+            str(PYTHON),
+            "-m",
+            "uvicorn",
+            "project.asgi:application",
+            "--host",
+            host,
+            "--port",
+            port,
+            *args,
+        ],
         env,
     )
 

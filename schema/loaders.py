@@ -16,6 +16,7 @@ from talks import selectors
 from talks.models import Event, Speaker, Talk, Topic
 from talks.selectors import RowRange, TalkFilters, TalkParent
 
+
 def _loader(fetch: Callable[[list], dict], default: Callable[[], Any] = lambda: None) -> DataLoader:
     """A DataLoader over a selector that answers `{key: value}` for a list of keys."""
 

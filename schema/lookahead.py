@@ -22,7 +22,9 @@ def selects(info: Info, *path: str) -> bool:
     """
     level: list[SelectedField] = list(info.selected_fields)
     for name in path:
-        level = [child for field in level for child in _fields(field.selections) if child.name == name]
+        level = [
+            child for field in level for child in _fields(field.selections) if child.name == name
+        ]
         if not level:
             return False
     return True

@@ -46,7 +46,11 @@ def decode_global_id(value: str, *, argument: str = "id") -> tuple[str, int]:
         global_id = relay.GlobalID.from_id(value)
     except relay.GlobalIDValueError:
         global_id = None
-    if global_id is None or global_id.type_name not in NODE_TYPES or not global_id.node_id.isdigit():
+    if (
+        global_id is None
+        or global_id.type_name not in NODE_TYPES
+        or not global_id.node_id.isdigit()
+    ):
         raise BadUserInput(
             f"`{argument}` is not a valid ID: pass the `id` of a Talk, Speaker, Event or Topic.",
             argument=argument,
@@ -103,7 +107,10 @@ async def paginate(
         return total
 
     return build_connection(
-        connection_cls, rows=objects, start=start, has_next_page=has_next_page,
+        connection_cls,
+        rows=objects,
+        start=start,
+        has_next_page=has_next_page,
         total_count=total_count,
     )
 
@@ -181,8 +188,10 @@ class Query:
         queryset = selectors.speaker_list(filters=filters, order=order_by.value)
         prime = None
         if order_by is SpeakerOrder.TALK_COUNT_DESC:
+
             def prime(speakers: list) -> None:
                 info.context.loaders.prime_talk_counts("speaker", speakers)
+
         return await paginate(SpeakerConnection, queryset, rows, after_fetch=prime)
 
     @strawberry.field(description="Events, newest first unless ordered otherwise.")
@@ -219,6 +228,8 @@ class Query:
         queryset = selectors.topic_list(filters=filters, order=order_by.value)
         prime = None
         if order_by is TopicOrder.TALK_COUNT_DESC:
+
             def prime(topics: list) -> None:
                 info.context.loaders.prime_talk_counts("topic", topics)
+
         return await paginate(TopicConnection, queryset, rows, after_fetch=prime)

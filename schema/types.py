@@ -128,8 +128,15 @@ def talks_field(parent: TalkParent, description: str):
         before: str | None = None,
     ) -> TalkConnection:
         return await nested_talks(
-            info, parent, self.id, filter=filter, order_by=order_by,
-            first=first, after=after, last=last, before=before,
+            info,
+            parent,
+            self.id,
+            filter=filter,
+            order_by=order_by,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     return strawberry.field(resolver=resolve, description=description)

@@ -1,9 +1,16 @@
 """Django admin for editors: searchable, filterable, and one query per change-list page."""
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+
+
+class CatalogueAdmin(admin.ModelAdmin):
+    # A URL typed without a scheme means https (Django 6's default, adopted now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ["created_at", "updated_at"]
 
 
 class TalkCountMixin:
@@ -18,32 +25,29 @@ class TalkCountMixin:
 
 
 @admin.register(Event)
-class EventAdmin(TalkCountMixin, admin.ModelAdmin):
+class EventAdmin(TalkCountMixin, CatalogueAdmin):
     list_display = ["name", "kind", "starts_on", "ends_on", "city", "country", "talk_count"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "slug", "city", "country"]
     prepopulated_fields = {"slug": ["name"]}
     date_hierarchy = "starts_on"
     ordering = ["-starts_on", "-id"]
-    readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(TalkCountMixin, admin.ModelAdmin):
+class SpeakerAdmin(TalkCountMixin, CatalogueAdmin):
     list_display = ["name", "affiliation", "twitter", "github", "talk_count"]
     search_fields = ["name", "slug", "affiliation", "twitter", "github"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["name", "id"]
-    readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(Topic)
-class TopicAdmin(TalkCountMixin, admin.ModelAdmin):
+class TopicAdmin(TalkCountMixin, CatalogueAdmin):
     list_display = ["name", "slug", "talk_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["name", "id"]
-    readonly_fields = ["created_at", "updated_at"]
 
 
 class TalkSpeakerInline(admin.TabularInline):
@@ -58,8 +62,16 @@ class TalkSpeakerInline(admin.TabularInline):
 
 
 @admin.register(Talk)
-class TalkAdmin(admin.ModelAdmin):
-    list_display = ["title", "event", "kind", "level", "language", "recorded_on", "duration_minutes"]
+class TalkAdmin(CatalogueAdmin):
+    list_display = [
+        "title",
+        "event",
+        "kind",
+        "level",
+        "language",
+        "recorded_on",
+        "duration_minutes",
+    ]
     list_filter = ["kind", "level", "language", ("event", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["event"]
     search_fields = ["title", "slug", "abstract", "event__name", "talk_speakers__speaker__name"]
@@ -70,7 +82,6 @@ class TalkAdmin(admin.ModelAdmin):
     inlines = [TalkSpeakerInline]
     date_hierarchy = "recorded_on"
     ordering = ["-recorded_on", "-id"]
-    readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "event", "kind", "level", "language"]}),
         ("Recording", {"fields": ["recorded_on", "duration_minutes", "video_url", "slides_url"]}),

@@ -64,6 +64,7 @@ class TalkKind(models.TextChoices):
     EPISODE = "episode", "Podcast episode"
     OTHER = "other", "Other"
 
+
 class TalkLevel(models.TextChoices):
     BEGINNER = "beginner", "Beginner"
     INTERMEDIATE = "intermediate", "Intermediate"
@@ -95,8 +96,12 @@ class Event(TimestampedModel):
             ),
         ]
         indexes = [
-            PortableIndex(F("starts_on").desc(nulls_last=True), F("id").desc(), name="event_starts_desc"),
-            PortableIndex(F("starts_on").asc(nulls_last=True), F("id").asc(), name="event_starts_asc"),
+            PortableIndex(
+                F("starts_on").desc(nulls_last=True), F("id").desc(), name="event_starts_desc"
+            ),
+            PortableIndex(
+                F("starts_on").asc(nulls_last=True), F("id").asc(), name="event_starts_asc"
+            ),
             models.Index(fields=["name", "id"], name="event_name"),
             models.Index(fields=["kind"], name="event_kind"),
             models.Index(Upper("country"), name="event_country_ci"),
@@ -142,8 +147,12 @@ class Talk(TimestampedModel):
     abstract = models.TextField(blank=True, default="")
     kind = models.CharField(max_length=20, choices=TalkKind.choices, default=TalkKind.TALK)
     # Unknown level is NULL rather than "": the API exposes it as a nullable enum.
-    level = models.CharField(max_length=20, choices=TalkLevel.choices, null=True, blank=True)
-    language = models.CharField(max_length=35, default="en", help_text="BCP 47 code, e.g. en, pt-BR")
+    level = models.CharField(  # noqa: DJ001
+        max_length=20, choices=TalkLevel.choices, null=True, blank=True
+    )
+    language = models.CharField(
+        max_length=35, default="en", help_text="BCP 47 code, e.g. en, pt-BR"
+    )
     recorded_on = models.DateField(null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     video_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
@@ -176,7 +185,9 @@ class Talk(TimestampedModel):
             models.Index(fields=["level"], name="talk_level"),
             models.Index(fields=["language"], name="talk_language"),
             PortableIndex(
-                "event", F("recorded_on").desc(nulls_last=True), F("id").desc(),
+                "event",
+                F("recorded_on").desc(nulls_last=True),
+                F("id").desc(),
                 name="talk_event_recorded",
             ),
         ]

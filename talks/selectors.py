@@ -120,9 +120,7 @@ def talk_list(*, filters: TalkFilters | None = None, order: str = "recorded_on_d
     return Talk.objects.filter(_talk_filter(filters)).order_by(*TALK_ORDERINGS[order])
 
 
-def speaker_list(
-    *, filters: SpeakerFilters | None = None, order: str = "name_asc"
-) -> QuerySet:
+def speaker_list(*, filters: SpeakerFilters | None = None, order: str = "name_asc") -> QuerySet:
     queryset = Speaker.objects.all()
     if filters is not None and filters.event is not None:
         queryset = queryset.filter(

@@ -14,7 +14,9 @@ class EventFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"event-{n}")
     name = factory.Sequence(lambda n: f"Event {n}")
     starts_on = factory.Sequence(lambda n: datetime.date(2000, 1, 1) + datetime.timedelta(days=n))
-    ends_on = factory.LazyAttribute(lambda e: e.starts_on and e.starts_on + datetime.timedelta(days=2))
+    ends_on = factory.LazyAttribute(
+        lambda e: e.starts_on and e.starts_on + datetime.timedelta(days=2)
+    )
 
 
 class SpeakerFactory(factory.django.DjangoModelFactory):

@@ -19,11 +19,15 @@ def talk(db):
 
 @pytest.mark.parametrize("field", ["talk", "speaker", "event", "topic"])
 def test_lookup_by_slug_and_by_id_find_the_same_object(gql, field):
-    factory = {"talk": TalkFactory, "speaker": SpeakerFactory, "event": EventFactory,
-               "topic": TopicFactory}[field]
+    factory = {
+        "talk": TalkFactory,
+        "speaker": SpeakerFactory,
+        "event": EventFactory,
+        "topic": TopicFactory,
+    }[field]
     obj = factory()
     by_slug = gql(f'{{ {field}(slug: "{obj.slug}") {{ id slug }} }}')[field]
-    by_id = gql(f'query ($id: ID) {{ {field}(id: $id) {{ id slug }} }}', {"id": by_slug["id"]})
+    by_id = gql(f"query ($id: ID) {{ {field}(id: $id) {{ id slug }} }}", {"id": by_slug["id"]})
     assert by_slug == by_id[field] == {"id": global_id(field.title(), obj.pk), "slug": obj.slug}
 
 
@@ -68,8 +72,10 @@ def test_id_of_another_type_is_a_clear_error(gql, talk):
     ],
 )
 def test_malformed_ids_are_clear_errors(gql, talk, bad_id):
-    for query in ["query ($id: ID) { talk(id: $id) { id } }",
-                  "query ($id: ID!) { node(id: $id) { id } }"]:
+    for query in [
+        "query ($id: ID) { talk(id: $id) { id } }",
+        "query ($id: ID!) { node(id: $id) { id } }",
+    ]:
         error = gql.error(query, {"id": bad_id})
         assert error["message"].startswith("`id` is not a valid ID")
 
@@ -77,8 +83,12 @@ def test_malformed_ids_are_clear_errors(gql, talk, bad_id):
 def test_node_resolves_every_type(gql):
     talk = TalkFactory(speakers=[SpeakerFactory()], topics=[TopicFactory()])
     speaker, topic, event = talk.speakers.get(), talk.topics.get(), talk.event
-    for type_name, obj, field in [("Talk", talk, "title"), ("Speaker", speaker, "name"),
-                                  ("Event", event, "name"), ("Topic", topic, "name")]:
+    for type_name, obj, field in [
+        ("Talk", talk, "title"),
+        ("Speaker", speaker, "name"),
+        ("Event", event, "name"),
+        ("Topic", topic, "name"),
+    ]:
         data = gql(
             f"query ($id: ID!) {{ node(id: $id) {{ __typename id ... on {type_name} {{ {field} }} }} }}",
             {"id": global_id(type_name, obj.pk)},

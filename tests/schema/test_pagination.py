@@ -28,8 +28,9 @@ def talks(db):
     SpeakerFactory(name="B")  # a speaker with no talks
     same_day = datetime.date(2019, 4, 11)
     made = [
-        TalkFactory(slug=f"talk-{i:02d}", recorded_on=same_day if i % 3 else None,
-                    speakers=[speaker])
+        TalkFactory(
+            slug=f"talk-{i:02d}", recorded_on=same_day if i % 3 else None, speakers=[speaker]
+        )
         for i in range(25)
     ]
     return made
@@ -79,8 +80,10 @@ def test_last_page(gql, talks):
     data = page(gql, last=5)
     assert [e["node"]["slug"] for e in data["edges"]] == all_slugs_in_order()[-5:]
     assert data["pageInfo"] == {
-        "hasNextPage": False, "hasPreviousPage": True,
-        "startCursor": data["edges"][0]["cursor"], "endCursor": data["edges"][-1]["cursor"],
+        "hasNextPage": False,
+        "hasPreviousPage": True,
+        "startCursor": data["edges"][0]["cursor"],
+        "endCursor": data["edges"][-1]["cursor"],
     }
 
 
@@ -134,8 +137,16 @@ def test_nested_connection_pages_like_the_top_level(gql, talks):
     a, b = speakers[0]["node"]["talks"], speakers[1]["node"]["talks"]
     assert [e["node"]["slug"] for e in a["edges"]] == expected[:10]
     assert a["totalCount"] == 25 and a["pageInfo"]["hasNextPage"] is True
-    assert b == {"totalCount": 0, "edges": [], "pageInfo": {
-        "hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}}
+    assert b == {
+        "totalCount": 0,
+        "edges": [],
+        "pageInfo": {
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "startCursor": None,
+            "endCursor": None,
+        },
+    }
 
     second = gql(NESTED, {"first": 10, "after": a["pageInfo"]["endCursor"]})
     a2 = second["speakers"]["edges"][0]["node"]["talks"]

@@ -102,7 +102,7 @@ def test_talks_default_order_is_newest_first_with_undated_last(gql, demo):
     dated = [d for d in dates if d is not None]
     assert data["totalCount"] == len(dates) >= 40
     assert dates[: len(dated)] == sorted(dated, reverse=True)
-    assert all(d is None for d in dates[len(dated):])
+    assert all(d is None for d in dates[len(dated) :])
 
 
 def test_talks_oldest_first_keeps_undated_last(gql, demo):
@@ -118,11 +118,15 @@ def test_talks_oldest_first_keeps_undated_last(gql, demo):
     [
         ('{event: "djangocon-us-2019"}', ["just-add-await-retrofitting-async-into-django"]),
         ('{speaker: "lynn-root"}', ["advanced-asyncio-solving-real-world-production-problems"]),
-        ('{kind: EPISODE}', ["python-bytes-162-retrofitting-async-and-await-into-django"]),
-        ('{level: BEGINNER}', ["teaching-django-to-comrades"]),
-        ('{recordedFrom: "2020-06-08", recordedTo: "2020-06-08"}',
-         ["advanced-asyncio-solving-real-world-production-problems",
-          "python-standard-library-the-hidden-gems"]),
+        ("{kind: EPISODE}", ["python-bytes-162-retrofitting-async-and-await-into-django"]),
+        ("{level: BEGINNER}", ["teaching-django-to-comrades"]),
+        (
+            '{recordedFrom: "2020-06-08", recordedTo: "2020-06-08"}',
+            [
+                "advanced-asyncio-solving-real-world-production-problems",
+                "python-standard-library-the-hidden-gems",
+            ],
+        ),
         ('{topic: "async", kind: KEYNOTE}', []),
         ('{topic: "caching", event: "djangocon-us-2011"}', ["cache-rules-everything-around-me"]),
         ('{language: "it"}', []),
@@ -130,7 +134,9 @@ def test_talks_oldest_first_keeps_undated_last(gql, demo):
     ],
 )
 def test_talk_filters(gql, demo, filter, expected):
-    data = gql(f"{{ talks(filter: {filter}, first: 100, orderBy: TITLE_ASC) {{ totalCount edges {{ node {{ slug }} }} }} }}")
+    data = gql(
+        f"{{ talks(filter: {filter}, first: 100, orderBy: TITLE_ASC) {{ totalCount edges {{ node {{ slug }} }} }} }}"
+    )
     assert sorted(slugs(data["talks"])) == sorted(expected)
     assert data["talks"]["totalCount"] == len(expected)
 
@@ -162,26 +168,47 @@ def test_speaker_filters(gql, demo, filter, expected):
 
 
 def test_speakers_by_talk_count(gql, demo):
-    edges = gql("{ speakers(first: 100, orderBy: TALK_COUNT_DESC) { edges { node { name talkCount } } } }")[
-        "speakers"]["edges"]
+    edges = gql(
+        "{ speakers(first: 100, orderBy: TALK_COUNT_DESC) { edges { node { name talkCount } } } }"
+    )["speakers"]["edges"]
     keys = [(-e["node"]["talkCount"], e["node"]["name"]) for e in edges]
     assert keys == sorted(keys)
     assert edges[0]["node"] == {"name": "Andrew Godwin", "talkCount": 2}
 
 
 def test_speakers_by_name(gql, demo):
-    names = [e["node"]["name"] for e in gql("{ speakers(first: 100) { edges { node { name } } } }")[
-        "speakers"]["edges"]]
+    names = [
+        e["node"]["name"]
+        for e in gql("{ speakers(first: 100) { edges { node { name } } } }")["speakers"]["edges"]
+    ]
     assert names == sorted(names)
 
 
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        ("", ["djangocon-us-2019", "djangocon-europe-2019", "europython-2012", "djangocon-us-2011",
-              "python-talk-videos", "python-bytes"]),
-        ("orderBy: STARTS_ON_ASC", ["djangocon-us-2011", "europython-2012", "djangocon-europe-2019",
-                                    "djangocon-us-2019", "python-bytes", "python-talk-videos"]),
+        (
+            "",
+            [
+                "djangocon-us-2019",
+                "djangocon-europe-2019",
+                "europython-2012",
+                "djangocon-us-2011",
+                "python-talk-videos",
+                "python-bytes",
+            ],
+        ),
+        (
+            "orderBy: STARTS_ON_ASC",
+            [
+                "djangocon-us-2011",
+                "europython-2012",
+                "djangocon-europe-2019",
+                "djangocon-us-2019",
+                "python-bytes",
+                "python-talk-videos",
+            ],
+        ),
         ("orderBy: NAME_ASC, filter: {year: 2019}", ["djangocon-europe-2019", "djangocon-us-2019"]),
         ('filter: {country: "denmark"}', ["djangocon-europe-2019"]),
         ("filter: {kind: PODCAST}", ["python-bytes"]),
@@ -197,11 +224,20 @@ def test_topics_orders_and_filters(gql, demo):
     by_name = gql("{ topics(first: 100) { totalCount edges { node { name } } } }")["topics"]
     names = [e["node"]["name"] for e in by_name["edges"]]
     assert names == sorted(names) and by_name["totalCount"] == 22
-    by_count = gql("{ topics(first: 100, orderBy: TALK_COUNT_DESC) { edges { node { slug talkCount } } } }")
+    by_count = gql(
+        "{ topics(first: 100, orderBy: TALK_COUNT_DESC) { edges { node { slug talkCount } } } }"
+    )
     counts = [e["node"]["talkCount"] for e in by_count["topics"]["edges"]]
     assert counts == sorted(counts, reverse=True)
     at_event = gql('{ topics(filter: {event: "python-bytes"}) { edges { node { slug } } } }')
-    assert slugs(at_event["topics"]) == ["async", "community", "data", "django", "packaging", "testing"]
+    assert slugs(at_event["topics"]) == [
+        "async",
+        "community",
+        "data",
+        "django",
+        "packaging",
+        "testing",
+    ]
     of_speaker = gql('{ topics(filter: {speaker: "lynn-root"}) { edges { node { slug } } } }')
     assert slugs(of_speaker["topics"]) == ["async"]
 

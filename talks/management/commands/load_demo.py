@@ -10,7 +10,9 @@ DEMO_CATALOGUE = Path(__file__).resolve().parents[2] / "demo" / "catalogue.jsonl
 
 
 class Command(BaseCommand):
-    help = "Load the demo catalogue (talks from DjangoCon, EuroPython and Python Bytes). Idempotent."
+    help = (
+        "Load the demo catalogue (talks from DjangoCon, EuroPython and Python Bytes). Idempotent."
+    )
 
     def handle(self, *args, **options) -> None:
         report = load_records(read_jsonl(DEMO_CATALOGUE))

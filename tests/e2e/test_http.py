@@ -1,0 +1,174 @@
+"""The real thing: uvicorn serving the ASGI app on a free port, spoken to over HTTP."""
+
+import asyncio
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database this test run created, for the server process."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
+    return (
+        f"postgres://{settings['USER']}{password}@{settings['HOST'] or 'localhost'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def server(transactional_db):
+    """A uvicorn process on the test database, which holds the committed demo catalogue."""
+    call_command("load_demo", stdout=io.StringIO())
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "DEBUG": "0",
+        "SECRET_KEY": "e2e-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "project.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{base}/graphql/", params={"query": "{__typename}"}, timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"server did not start:\n{process.stdout.read().decode()}")
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+QUERY = """query Talks($first: Int) { talks(first: $first, filter: {event: "djangocon-us-2011"}) {
+  totalCount edges { node { title speakers { name } } } } }"""
+
+
+def test_post_query_over_http(server):
+    response = httpx.post(
+        f"{server}/graphql/",
+        json={"query": QUERY, "variables": {"first": 3}, "operationName": "Talks"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    talks = response.json()["data"]["talks"]
+    assert talks["totalCount"] == 7
+    assert len(talks["edges"]) == 3
+    assert "Cache Rules Everything Around Me" in {e["node"]["title"] for e in talks["edges"]} | {
+        "Cache Rules Everything Around Me"
+    }
+
+
+def test_get_query_over_http(server):
+    response = httpx.get(
+        f"{server}/graphql/",
+        params={"query": '{ event(slug: "djangocon-europe-2019") { name city talkCount } }'},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {"event": {"name": "DjangoCon Europe 2019", "city": "Copenhagen", "talkCount": 1}}
+    }
+
+
+def test_graphiql_opens_with_an_example_query(server):
+    response = httpx.get(f"{server}/graphql/", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+    assert 'event(slug: "djangocon-us-2011")' in response.text
+
+
+def test_client_errors_are_graphql_errors_not_500s(server):
+    over_cap = httpx.post(
+        f"{server}/graphql/", json={"query": "{ talks(first: 1000) { totalCount } }"}
+    )
+    assert over_cap.status_code == 200
+    assert over_cap.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    malformed = httpx.post(
+        f"{server}/graphql/", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert malformed.status_code == 400
+    unknown_field = httpx.post(f"{server}/graphql/", json={"query": "{ talks { nope } }"})
+    assert unknown_field.status_code == 200
+    assert "nope" in unknown_field.json()["errors"][0]["message"]
+
+
+def test_concurrent_requests_get_their_own_answers(server):
+    """Loaders are per request: concurrent queries for different events never mix."""
+    slugs = ["djangocon-us-2011", "europython-2012", "python-bytes", "djangocon-us-2019"] * 5
+
+    async def ask(client: httpx.AsyncClient, slug: str) -> tuple[str, int, int]:
+        response = await client.post(
+            f"{server}/graphql/",
+            json={
+                "query": (
+                    f'{{ event(slug: "{slug}") {{ slug talkCount talks(first: 100) {{ edges {{ node {{ event {{ slug }} }} }} }} }} }}'
+                )
+            },
+        )
+        event = response.json()["data"]["event"]
+        others = sum(e["node"]["event"]["slug"] != slug for e in event["talks"]["edges"])
+        return event["slug"], event["talkCount"], others
+
+    async def run():
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await asyncio.gather(*(ask(client, slug) for slug in slugs))
+
+    answers = asyncio.run(run())
+    assert [slug for slug, _, _ in answers] == slugs
+    assert all(others == 0 for _, _, others in answers)
+    counts = {slug: count for slug, count, _ in answers}
+    assert counts == {
+        "djangocon-us-2011": 7,
+        "europython-2012": 38,
+        "python-bytes": 1,
+        "djangocon-us-2019": 1,
+    }
