@@ -29,4 +29,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v0
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/graphql/?query=%7B__typename%7D', timeout=2)"
-CMD ["uvicorn", "project.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--proxy-headers"]
+CMD ["uvicorn", "project.asgi:application", "--lifespan", "off", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--proxy-headers"]

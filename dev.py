@@ -55,6 +55,8 @@ def serve(args: list[str]) -> None:
             "-m",
             "uvicorn",
             "project.asgi:application",
+            "--lifespan",
+            "off",
             "--host",
             host,
             "--port",

@@ -1,6 +1,7 @@
 """The Query root: lookups by global ID or slug, and the four top-level lists."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -188,10 +189,7 @@ class Query:
         queryset = selectors.speaker_list(filters=filters, order=order_by.value)
         prime = None
         if order_by is SpeakerOrder.TALK_COUNT_DESC:
-
-            def prime(speakers: list) -> None:
-                info.context.loaders.prime_talk_counts("speaker", speakers)
-
+            prime = partial(info.context.loaders.prime_talk_counts, "speaker")
         return await paginate(SpeakerConnection, queryset, rows, after_fetch=prime)
 
     @strawberry.field(description="Events, newest first unless ordered otherwise.")
@@ -228,8 +226,5 @@ class Query:
         queryset = selectors.topic_list(filters=filters, order=order_by.value)
         prime = None
         if order_by is TopicOrder.TALK_COUNT_DESC:
-
-            def prime(topics: list) -> None:
-                info.context.loaders.prime_talk_counts("topic", topics)
-
+            prime = partial(info.context.loaders.prime_talk_counts, "topic")
         return await paginate(TopicConnection, queryset, rows, after_fetch=prime)

@@ -36,9 +36,9 @@ class TalkType(ModelNode):
 
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, human-readable key; unique among talks.")
-    title: str
+    title: str = strawberry.field(description="The title as billed.")
     abstract: str = strawberry.field(description='The talk\'s description; "" when unknown.')
-    kind: TalkKind
+    kind: TalkKind = strawberry.field(description="Talk, keynote, lightning talk, episode, ...")
     level: TalkLevel | None = strawberry.field(description="Intended audience; null if unknown.")
     language: str = strawberry.field(description='BCP 47 language code, "en" by default.')
     recorded_on: date | None = strawberry.field(description="Day of recording; null if unknown.")
@@ -155,14 +155,14 @@ class EventType(ModelNode):
 
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, human-readable key; unique among events.")
-    name: str
-    kind: EventKind
+    name: str = strawberry.field(description='The event\'s name, e.g. "DjangoCon US 2011".')
+    kind: EventKind = strawberry.field(description="Conference, meetup, podcast, sprint or other.")
     starts_on: date | None = strawberry.field(description="First day; null if unknown.")
     ends_on: date | None = strawberry.field(description="Last day; null if unknown.")
     city: str = strawberry.field(description='"" when unknown, never null.')
     country: str = strawberry.field(description='"" when unknown, never null.')
     url: str = strawberry.field(description='The event\'s website; "" when unknown.')
-    description: str
+    description: str = strawberry.field(description='About the event; "" when unknown.')
     talk_count = talk_count_field("event", "How many talks the event has.")
     talks = talks_field("event", "The event's talks, newest first unless ordered otherwise.")
 
@@ -177,10 +177,10 @@ class SpeakerType(ModelNode):
 
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, human-readable key; unique among speakers.")
-    name: str
-    bio: str
-    affiliation: str
-    website: str
+    name: str = strawberry.field(description="The speaker's name as billed.")
+    bio: str = strawberry.field(description='"" when unknown.')
+    affiliation: str = strawberry.field(description='Employer or project; "" when unknown.')
+    website: str = strawberry.field(description='"" when unknown.')
     twitter: str = strawberry.field(description='Handle without "@"; "" when unknown.')
     github: str = strawberry.field(description='User name; "" when unknown.')
     talk_count = talk_count_field("speaker", "How many talks the speaker gave.")
@@ -197,8 +197,8 @@ class TopicType(ModelNode):
 
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, human-readable key; unique among topics.")
-    name: str
-    description: str
+    name: str = strawberry.field(description="The topic's display name.")
+    description: str = strawberry.field(description='"" when there is none.')
     talk_count = talk_count_field("topic", "How many talks have this topic.")
     talks = talks_field("topic", "Talks on this topic, newest first unless ordered otherwise.")
 

@@ -182,45 +182,41 @@ def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     return result
 
 
+def _by_parent(objects: Iterable) -> dict[int, list]:
+    """Rows annotated with `parent_id`, grouped by it, in the rows' order."""
+    result: dict[int, list] = defaultdict(list)
+    for obj in objects:
+        result[obj.parent_id].append(obj)
+    return result
+
+
 def topics_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Topic]]:
     """Each talk's topics by name."""
-    result: dict[int, list[Topic]] = defaultdict(list)
-    topics = (
+    return _by_parent(
         Topic.objects.filter(talks__id__in=list(talk_ids))
         .annotate(parent_id=F("talks__id"))
-        .order_by("name", "id")
+        .order_by(*TOPIC_ORDERINGS["name_asc"])
     )
-    for topic in topics:
-        result[topic.parent_id].append(topic)
-    return result
 
 
 def speakers_of_events(event_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     """Each event's distinct speakers, by name."""
-    result: dict[int, list[Speaker]] = defaultdict(list)
-    speakers = (
+    return _by_parent(
         Speaker.objects.filter(talk_speakers__talk__event_id__in=list(event_ids))
         .annotate(parent_id=F("talk_speakers__talk__event_id"))
         .distinct()
-        .order_by("name", "id")
+        .order_by(*SPEAKER_ORDERINGS["name_asc"])
     )
-    for speaker in speakers:
-        result[speaker.parent_id].append(speaker)
-    return result
 
 
 def events_of_speakers(speaker_ids: Iterable[int]) -> dict[int, list[Event]]:
     """Each speaker's distinct events, newest first."""
-    result: dict[int, list[Event]] = defaultdict(list)
-    events = (
+    return _by_parent(
         Event.objects.filter(talks__talk_speakers__speaker_id__in=list(speaker_ids))
         .annotate(parent_id=F("talks__talk_speakers__speaker_id"))
         .distinct()
         .order_by(*EVENT_ORDERINGS["starts_on_desc"])
     )
-    for event in events:
-        result[event.parent_id].append(event)
-    return result
 
 
 def talk_counts(
@@ -281,10 +277,7 @@ def talk_pages(
         queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
     if with_event:
         queryset = queryset.select_related("event")
-    result: dict[int, list[Talk]] = defaultdict(list)
-    for talk in sorted(queryset, key=lambda t: (t.parent_id, t.row_number)):
-        result[talk.parent_id].append(talk)
-    return result
+    return _by_parent(sorted(queryset, key=lambda t: (t.parent_id, t.row_number)))
 
 
 def _reverse(order: OrderBy) -> OrderBy:

@@ -58,6 +58,8 @@ def server(transactional_db):
             "-m",
             "uvicorn",
             "project.asgi:application",
+            "--lifespan",
+            "off",
             "--host",
             "127.0.0.1",
             "--port",
