@@ -1,6 +1,8 @@
-"""The per-request context: the Django request and response, and fresh DataLoaders."""
+"""The per-request context: the Django request and response, the token's user, and fresh
+DataLoaders."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.django.context import StrawberryDjangoContext
 
@@ -9,6 +11,8 @@ from schema.loaders import Loaders
 
 @dataclass
 class Context(StrawberryDjangoContext):
+    # The user of a valid `Authorization: Bearer` token; None means "look at the session".
+    token_user: Any = None
     # A new set for every request: loaders cache what they load, and a cache shared
-    # between requests would serve one client's stale or unauthorised rows to another.
+    # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)

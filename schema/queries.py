@@ -23,6 +23,7 @@ from schema.filters import (
     TopicOrder,
     talk_filters,
 )
+from schema.ids import INVALID_ID, NODE_TYPES, parse_global_id
 from schema.lookahead import selects
 from schema.pagination import build_connection, row_range
 from schema.types import (
@@ -38,25 +39,13 @@ from schema.types import (
 from talks import selectors
 from talks.selectors import RowRange
 
-NODE_TYPES = {"Talk": "talk", "Speaker": "speaker", "Event": "event", "Topic": "topic"}
-
 
 def decode_global_id(value: str, *, argument: str = "id") -> tuple[str, int]:
     """The type name and primary key inside a global ID, or a client error."""
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError:
-        global_id = None
-    if (
-        global_id is None
-        or global_id.type_name not in NODE_TYPES
-        or not global_id.node_id.isdigit()
-    ):
-        raise BadUserInput(
-            f"`{argument}` is not a valid ID: pass the `id` of a Talk, Speaker, Event or Topic.",
-            argument=argument,
-        )
-    return global_id.type_name, int(global_id.node_id)
+    parsed = parse_global_id(value)
+    if parsed is None:
+        raise BadUserInput(INVALID_ID.format(argument=argument), argument=argument)
+    return parsed
 
 
 async def lookup(

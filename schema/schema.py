@@ -2,7 +2,10 @@
 
 import strawberry
 
+from schema.mutations import Mutation
 from schema.queries import Query
 from schema.types import EventType, SpeakerType, TalkType, TopicType
 
-schema = strawberry.Schema(query=Query, types=[TalkType, SpeakerType, EventType, TopicType])
+schema = strawberry.Schema(
+    query=Query, mutation=Mutation, types=[TalkType, SpeakerType, EventType, TopicType]
+)

@@ -1,8 +1,15 @@
 """The catalogue: events, speakers, topics and the talks that tie them together."""
 
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 # Real data has long slugs (pyvideo talk slugs reach 150 characters) and long URLs (370).
 SLUG_MAX_LENGTH = 255
@@ -72,6 +79,9 @@ class TalkLevel(models.TextChoices):
     ALL = "all", "All levels"
 
 
+ENDS_BEFORE_STARTS = "An event cannot end before it starts."
+
+
 class Event(TimestampedModel):
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=300)
@@ -109,6 +119,12 @@ class Event(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError(
+                {"ends_on": ValidationError(ENDS_BEFORE_STARTS, code="before_start")}
+            )
 
 
 class Speaker(TimestampedModel):
@@ -154,7 +170,9 @@ class Talk(TimestampedModel):
         max_length=35, default="en", help_text="BCP 47 code, e.g. en, pt-BR"
     )
     recorded_on = models.DateField(null=True, blank=True)
-    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     video_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
     slides_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="talks")
@@ -212,3 +230,44 @@ class TalkSpeaker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.talk_id} #{self.position}: {self.speaker_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for tooling. Only a hash of the secret is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. ci-import.")
+    prefix = models.CharField(
+        max_length=12, editable=False, help_text="The secret's first characters, to recognise it."
+    )
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    SECRET_PREFIX = "talks_"
+
+    class Meta:
+        verbose_name = "API token"
+        indexes = [models.Index(fields=["user", "name"], name="apitoken_user_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        # Secrets are 256 random bits, so a fast hash is as safe as a slow one here.
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def new_secret(cls) -> str:
+        return cls.SECRET_PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_usable(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()

@@ -1,0 +1,400 @@
+"""Writes: the one place where events, speakers, topics and talks are created, changed
+and deleted. GraphQL mutations and the Django admin call these functions.
+
+Every function is keyword-only, validates with `full_clean()`, runs in one transaction
+and reports every problem it finds at once as an `ApplicationError`.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils.text import slugify
+
+from talks.models import SLUG_MAX_LENGTH, Event, Speaker, Talk, TalkSpeaker, Topic
+
+M = TypeVar("M", bound=models.Model)
+
+SLUG_TAKEN = "The slug “{slug}” is already used by another {model}."
+NOT_FOUND = "No {model} has this ID."
+NOT_FOUND_IN_LIST = "No {model} has the ID at position {position}."
+LISTED_TWICE = "The same {model} is listed more than once (position {position})."
+STILL_HAS_TALKS = (
+    "This {model} still has {count} talk{s}; delete them or remove the {model} from them first."
+)
+REQUIRED = "This field is required."
+GONE_MEANWHILE = "An object this {model} refers to was deleted meanwhile; reload and try again."
+
+# Django's validation codes, renamed where the API promises another name.
+CODES = {"blank": "required", "null": "required", "unique": "unique"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    field: str | None = None  # the service argument the problem is about
+    code: str = "invalid"
+
+
+class ApplicationError(Exception):
+    """A request the caller can fix; nothing was written."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.message for p in self.problems))
+
+    @classmethod
+    def one(cls, message: str, *, field: str | None = None, code: str = "invalid"):
+        return cls([Problem(message, field, code)])
+
+
+class NotFound(ApplicationError):
+    pass
+
+
+class Protected(ApplicationError):
+    """The object cannot be deleted while other objects depend on it."""
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _verbose(model: type[models.Model]) -> str:
+    return model._meta.verbose_name
+
+
+def _problems_from(error: ValidationError, model: type[models.Model]) -> list[Problem]:
+    problems = []
+    for field, errors in error.error_dict.items():
+        for item in errors:
+            code = CODES.get(item.code, item.code or "invalid")
+            message = " ".join(item.messages)
+            if code == "unique" and field == "slug":
+                continue  # reported by _check_slug_free with a clearer message
+            if code == "required":
+                message = REQUIRED
+            problems.append(Problem(message, None if field == NON_FIELD_ERRORS else field, code))
+    return problems
+
+
+def _validate(obj: models.Model, problems: list[Problem]) -> None:
+    """Raise every problem of `obj` and the ones already found, or nothing."""
+    reported = {problem.field for problem in problems}
+    try:
+        obj.full_clean(validate_unique=False)
+    except ValidationError as error:
+        found = _problems_from(error, type(obj))
+        problems = problems + [p for p in found if p.field is None or p.field not in reported]
+    if "slug" not in {p.field for p in problems}:
+        problems = problems + _check_slug_free(obj)
+    if problems:
+        raise ApplicationError(problems)
+
+
+def _check_slug_free(obj: models.Model) -> list[Problem]:
+    model = type(obj)
+    if model.objects.filter(slug=obj.slug).exclude(pk=obj.pk).exists():
+        return [Problem(SLUG_TAKEN.format(slug=obj.slug, model=_verbose(model)), "slug", "unique")]
+    return []
+
+
+def _unique_slug(model: type[models.Model], text: str) -> str:
+    """A slug from `text` that no row of `model` has yet: "title", "title-2", ..."""
+    base = slugify(text)[: SLUG_MAX_LENGTH - 8].strip("-") or model._meta.model_name
+    taken = set(model.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def _write(model: type[M], work: Callable[[], M], *, retry_on_slug: bool) -> M:
+    """Run `work` in one transaction; a lost race for a slug becomes a clean error.
+
+    Two requests can both find a slug free; the unique constraint lets one commit. The
+    loser retries when the slug was derived, and is told "unique" when the client chose it.
+    """
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return work()
+        except IntegrityError as error:
+            text = str(error).lower()
+            if "slug" in text:
+                if retry_on_slug and attempt < 2:
+                    continue
+                raise ApplicationError.one(
+                    f"This slug is already used by another {_verbose(model)}.",
+                    field="slug",
+                    code="unique",
+                ) from error
+            if "foreign key" in text:
+                raise ApplicationError.one(
+                    GONE_MEANWHILE.format(model=_verbose(model)), code="not_found"
+                ) from error
+            raise
+    raise AssertionError("unreachable")
+
+
+def _log(actor, obj: models.Model, action: int, changed: Sequence[str] = ()) -> None:
+    """Record the change in the admin's history of `obj`."""
+    if actor is None:
+        return
+    if action == ADDITION:
+        message = [{"added": {}}]
+    elif action == CHANGE:
+        names = [str(obj._meta.get_field(name).verbose_name).capitalize() for name in changed]
+        message = [{"changed": {"fields": names}}] if names else ""
+    else:
+        message = ""
+    LogEntry.objects.log_actions(
+        user_id=actor.pk,
+        queryset=[obj],
+        action_flag=action,
+        change_message=message,
+        single_object=True,
+    )
+
+
+def _normalize(model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:
+    """Null for a text column that stores "unknown" as "" means ""."""
+    result = {}
+    for name, value in fields.items():
+        field = model._meta.get_field(name)
+        if (
+            value is None
+            and not field.null
+            and field.blank
+            and field.get_internal_type() in {"CharField", "TextField", "URLField", "SlugField"}
+        ):
+            value = ""
+        result[name] = value
+    return result
+
+
+def _apply(obj: models.Model, fields: dict[str, Any]) -> list[str]:
+    """Set `fields` on `obj`; the names of those whose value changed."""
+    changed = []
+    for name, value in _normalize(type(obj), fields).items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+def _refuse_if_has_talks(obj: models.Model, count: int) -> None:
+    if count:
+        raise Protected.one(
+            STILL_HAS_TALKS.format(
+                model=_verbose(type(obj)), count=count, s="" if count == 1 else "s"
+            ),
+            code="protected",
+        )
+
+
+# --- simple objects: events, speakers, topics ------------------------------------------
+
+
+def _simple_create(model: type[M], *, actor, slug: str | None, label: str, fields: dict) -> M:
+    def work() -> M:
+        obj = model(
+            slug=slug or _unique_slug(model, fields.get(label) or ""), **_normalize(model, fields)
+        )
+        _validate(obj, [])
+        obj.save()
+        _log(actor, obj, ADDITION)
+        return obj
+
+    return _write(model, work, retry_on_slug=slug is None)
+
+
+def _simple_update(obj: M, *, actor, fields: dict) -> M:
+    def work() -> M:
+        changed = _apply(obj, fields)
+        if not changed:
+            return obj
+        _validate(obj, [])
+        obj.save()
+        _log(actor, obj, CHANGE, changed)
+        return obj
+
+    return _write(type(obj), work, retry_on_slug=False)
+
+
+def event_create(*, actor=None, name: str, slug: str | None = None, **fields) -> Event:
+    return _simple_create(
+        Event, actor=actor, slug=slug, label="name", fields={"name": name, **fields}
+    )
+
+
+def event_update(*, event: Event, actor=None, **fields) -> Event:
+    return _simple_update(event, actor=actor, fields=fields)
+
+
+def event_delete(*, event: Event, actor=None) -> None:
+    with transaction.atomic():
+        _refuse_if_has_talks(event, event.talks.count())
+        _log(actor, event, DELETION)
+        event.delete()
+
+
+def speaker_create(*, actor=None, name: str, slug: str | None = None, **fields) -> Speaker:
+    return _simple_create(
+        Speaker, actor=actor, slug=slug, label="name", fields={"name": name, **fields}
+    )
+
+
+def speaker_update(*, speaker: Speaker, actor=None, **fields) -> Speaker:
+    return _simple_update(speaker, actor=actor, fields=fields)
+
+
+def speaker_delete(*, speaker: Speaker, actor=None) -> None:
+    """Refused while the speaker is billed on any talk: deleting would rewrite billings."""
+    with transaction.atomic():
+        _refuse_if_has_talks(speaker, speaker.talk_speakers.count())
+        _log(actor, speaker, DELETION)
+        speaker.delete()
+
+
+def topic_create(*, actor=None, name: str, slug: str | None = None, **fields) -> Topic:
+    return _simple_create(
+        Topic, actor=actor, slug=slug, label="name", fields={"name": name, **fields}
+    )
+
+
+def topic_update(*, topic: Topic, actor=None, **fields) -> Topic:
+    return _simple_update(topic, actor=actor, fields=fields)
+
+
+def topic_delete(*, topic: Topic, actor=None) -> None:
+    with transaction.atomic():
+        _refuse_if_has_talks(topic, topic.talks.count())
+        _log(actor, topic, DELETION)
+        topic.delete()
+
+
+# --- talks -----------------------------------------------------------------------------
+
+
+def _resolve(model: type[M], pk: int | None, field: str, problems: list[Problem]) -> M | None:
+    obj = None if pk is None else model.objects.filter(pk=pk).first()
+    if obj is None:
+        problems.append(Problem(NOT_FOUND.format(model=_verbose(model)), field, "not_found"))
+    return obj
+
+
+def _resolve_list(
+    model: type[M], pks: Sequence[int], field: str, problems: list[Problem]
+) -> list[M]:
+    """The objects for `pks` in the given order; duplicates and unknown IDs are problems."""
+    found = model.objects.in_bulk(list(pks))
+    seen: set[int] = set()
+    result = []
+    for position, pk in enumerate(pks):
+        if pk in seen:
+            message = LISTED_TWICE.format(model=_verbose(model), position=position)
+            problems.append(Problem(message, field, "duplicate"))
+        elif pk not in found:
+            message = NOT_FOUND_IN_LIST.format(model=_verbose(model), position=position)
+            problems.append(Problem(message, field, "not_found"))
+        else:
+            result.append(found[pk])
+        seen.add(pk)
+    return result
+
+
+def _set_speakers(talk: Talk, speakers: Sequence[Speaker]) -> bool:
+    current = list(talk.talk_speakers.order_by("position").values_list("speaker_id", flat=True))
+    if current == [s.pk for s in speakers]:
+        return False
+    talk.talk_speakers.all().delete()
+    TalkSpeaker.objects.bulk_create(
+        TalkSpeaker(talk=talk, speaker=speaker, position=position)
+        for position, speaker in enumerate(speakers)
+    )
+    return True
+
+
+def _set_topics(talk: Talk, topics: Sequence[Topic]) -> bool:
+    if set(talk.topics.values_list("pk", flat=True)) == {t.pk for t in topics}:
+        return False
+    talk.topics.set(topics)
+    return True
+
+
+def talk_create(
+    *,
+    actor=None,
+    title: str,
+    event: int | None,
+    speakers: Sequence[int] = (),
+    topics: Sequence[int] = (),
+    slug: str | None = None,
+    **fields,
+) -> Talk:
+    """A new talk. `event`, `speakers` (billing order) and `topics` are primary keys."""
+
+    def work() -> Talk:
+        problems: list[Problem] = []
+        talk = Talk(
+            title=title, slug=slug or _unique_slug(Talk, title or ""), **_normalize(Talk, fields)
+        )
+        talk.event = _resolve(Event, event, "event", problems)
+        speaker_objs = _resolve_list(Speaker, speakers, "speakers", problems)
+        topic_objs = _resolve_list(Topic, topics, "topics", problems)
+        _validate(talk, problems)
+        talk.save()
+        _set_speakers(talk, speaker_objs)
+        _set_topics(talk, topic_objs)
+        _log(actor, talk, ADDITION)
+        return talk
+
+    return _write(Talk, work, retry_on_slug=slug is None)
+
+
+def talk_update(
+    *,
+    talk: Talk,
+    actor=None,
+    event: int | None = None,
+    speakers: Sequence[int] | None = None,
+    topics: Sequence[int] | None = None,
+    **fields,
+) -> Talk:
+    """Change the given fields; `speakers`, when given, replaces the ordered list."""
+
+    def work() -> Talk:
+        problems: list[Problem] = []
+        changed = _apply(talk, fields)
+        if event is not None and event != talk.event_id:
+            new_event = _resolve(Event, event, "event", problems)
+            if new_event is not None:
+                talk.event = new_event
+                changed.append("event")
+        speaker_objs = (
+            None if speakers is None else _resolve_list(Speaker, speakers, "speakers", problems)
+        )
+        topic_objs = None if topics is None else _resolve_list(Topic, topics, "topics", problems)
+        _validate(talk, problems)
+        if changed:
+            talk.save()
+        if speaker_objs is not None and _set_speakers(talk, speaker_objs):
+            changed.append("speakers")
+        if topic_objs is not None and _set_topics(talk, topic_objs):
+            changed.append("topics")
+        if changed:
+            _log(actor, talk, CHANGE, changed)
+        return talk
+
+    return _write(Talk, work, retry_on_slug=False)
+
+
+def talk_delete(*, talk: Talk, actor=None) -> None:
+    with transaction.atomic():
+        _log(actor, talk, DELETION)
+        talk.delete()
