@@ -1,16 +1,64 @@
 """Django admin for editors: searchable, filterable, and one query per change-list page."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count
+from django.utils import timezone
 
-from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks import services
+from talks.models import ApiToken, Event, Speaker, Talk, TalkSpeaker, Topic
+
+
+def _copy_saved(saved: models.Model, obj: models.Model) -> None:
+    """Give the admin's in-memory object what the service stored."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding, obj._state.db = False, saved._state.db
 
 
 class CatalogueAdmin(admin.ModelAdmin):
+    """Saves and deletes through talks.services, so the admin keeps the API's rules.
+
+    The admin records its own history entries, so the services get no actor here.
+    """
+
     # A URL typed without a scheme means https (Django 6's default, adopted now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["created_at", "updated_at"]
+    service_name: str  # "event" for event_create, event_update, event_delete
+
+    def scalar_fields(self, form) -> dict:
+        return {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if not isinstance(self.model._meta.get_field(name), models.ManyToManyField)
+        }
+
+    def save_model(self, request, obj, form, change) -> None:
+        fields = self.scalar_fields(form)
+        if change:
+            current = self.model.objects.get(pk=obj.pk)
+            update = getattr(services, f"{self.service_name}_update")
+            saved = update(**{self.service_name: current}, **fields)
+        else:
+            saved = getattr(services, f"{self.service_name}_create")(**fields)
+        _copy_saved(saved, obj)
+
+    def delete_model(self, request, obj) -> None:
+        getattr(services, f"{self.service_name}_delete")(**{self.service_name: obj})
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            try:
+                self.delete_model(request, obj)
+            except services.Protected as refused:
+                self.message_user(request, f"{obj}: {refused}", messages.WARNING)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Anything that still has talks stays; the services refuse it too.
+        if obj is not None and obj.talks.exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 class TalkCountMixin:
@@ -26,6 +74,7 @@ class TalkCountMixin:
 
 @admin.register(Event)
 class EventAdmin(TalkCountMixin, CatalogueAdmin):
+    service_name = "event"
     list_display = ["name", "kind", "starts_on", "ends_on", "city", "country", "talk_count"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "slug", "city", "country"]
@@ -36,6 +85,7 @@ class EventAdmin(TalkCountMixin, CatalogueAdmin):
 
 @admin.register(Speaker)
 class SpeakerAdmin(TalkCountMixin, CatalogueAdmin):
+    service_name = "speaker"
     list_display = ["name", "affiliation", "twitter", "github", "talk_count"]
     search_fields = ["name", "slug", "affiliation", "twitter", "github"]
     prepopulated_fields = {"slug": ["name"]}
@@ -44,6 +94,7 @@ class SpeakerAdmin(TalkCountMixin, CatalogueAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(TalkCountMixin, CatalogueAdmin):
+    service_name = "topic"
     list_display = ["name", "slug", "talk_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -63,6 +114,7 @@ class TalkSpeakerInline(admin.TabularInline):
 
 @admin.register(Talk)
 class TalkAdmin(CatalogueAdmin):
+    service_name = "talk"
     list_display = [
         "title",
         "event",
@@ -88,3 +140,59 @@ class TalkAdmin(CatalogueAdmin):
         ("Content", {"fields": ["abstract", "topics"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def scalar_fields(self, form) -> dict:
+        fields = super().scalar_fields(form)
+        fields["event"] = fields["event"].pk
+        return fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Speakers from the inline (by position, then row) and topics, via the service."""
+        billed = []
+        for formset in formsets:
+            if formset.model is not TalkSpeaker:
+                continue
+            # The service replaces the billing wholesale; the admin's history message
+            # reads these lists, which formset.save() would have filled.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            for row, inline in enumerate(formset.forms):
+                data = inline.cleaned_data
+                if data and not data.get("DELETE") and data.get("speaker"):
+                    billed.append((data.get("position") or 0, row, data["speaker"].pk))
+        services.talk_update(
+            talk=Talk.objects.get(pk=form.instance.pk),
+            speakers=[pk for _, _, pk in sorted(billed)],
+            topics=[topic.pk for topic in form.cleaned_data.get("topics", [])],
+        )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with `manage.py create_api_token`; here they are seen and revoked."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+    fields = ["user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} token(s).")

@@ -161,18 +161,20 @@ def _log(actor, obj: models.Model, action: int, changed: Sequence[str] = ()) -> 
     )
 
 
+TEXT_FIELDS = {"CharField", "TextField", "URLField", "SlugField"}
+
+
 def _normalize(model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:
-    """Null for a text column that stores "unknown" as "" means ""."""
+    """Text as the admin's forms would take it: stripped, and null as "" where "" means
+    unknown."""
     result = {}
     for name, value in fields.items():
         field = model._meta.get_field(name)
-        if (
-            value is None
-            and not field.null
-            and field.blank
-            and field.get_internal_type() in {"CharField", "TextField", "URLField", "SlugField"}
-        ):
-            value = ""
+        if field.get_internal_type() in TEXT_FIELDS:
+            if isinstance(value, str):
+                value = value.strip()
+            elif value is None and not field.null and field.blank:
+                value = ""
         result[name] = value
     return result
 
@@ -202,9 +204,8 @@ def _refuse_if_has_talks(obj: models.Model, count: int) -> None:
 
 def _simple_create(model: type[M], *, actor, slug: str | None, label: str, fields: dict) -> M:
     def work() -> M:
-        obj = model(
-            slug=slug or _unique_slug(model, fields.get(label) or ""), **_normalize(model, fields)
-        )
+        obj = model(**_normalize(model, {**fields, "slug": slug}))
+        obj.slug = obj.slug or _unique_slug(model, getattr(obj, label) or "")
         _validate(obj, [])
         obj.save()
         _log(actor, obj, ADDITION)
@@ -341,9 +342,8 @@ def talk_create(
 
     def work() -> Talk:
         problems: list[Problem] = []
-        talk = Talk(
-            title=title, slug=slug or _unique_slug(Talk, title or ""), **_normalize(Talk, fields)
-        )
+        talk = Talk(**_normalize(Talk, {**fields, "title": title, "slug": slug}))
+        talk.slug = talk.slug or _unique_slug(Talk, talk.title or "")
         talk.event = _resolve(Event, event, "event", problems)
         speaker_objs = _resolve_list(Speaker, speakers, "speakers", problems)
         topic_objs = _resolve_list(Topic, topics, "topics", problems)

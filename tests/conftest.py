@@ -7,16 +7,18 @@ from django.test import Client
 class GraphQLClient:
     """Posts GraphQL to /graphql/ through Django's full request stack."""
 
-    def __init__(self) -> None:
-        self.client = Client()
+    def __init__(self, client: Client | None = None, **headers: str) -> None:
+        self.client = client or Client()
+        self.headers = headers
 
     def raw(self, query: str, variables: dict | None = None) -> dict:
         response = self.client.post(
             "/graphql/",
             json.dumps({"query": query, "variables": variables or {}}),
             content_type="application/json",
+            headers=self.headers,
         )
-        assert response.status_code in (200, 400), response.content
+        assert response.status_code in (200, 400, 401), response.content
         return response.json()
 
     def __call__(self, query: str, variables: dict | None = None) -> dict:
@@ -35,3 +37,19 @@ class GraphQLClient:
 @pytest.fixture
 def gql(db) -> GraphQLClient:
     return GraphQLClient()
+
+
+@pytest.fixture
+def staff_user(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("editor", password="pw", is_staff=True)
+
+
+@pytest.fixture
+def staff_gql(staff_user) -> GraphQLClient:
+    """A client authenticated with a staff user's API token."""
+    from talks.tokens import token_create
+
+    _, secret = token_create(user=staff_user, name="tests")
+    return GraphQLClient(Authorization=f"Bearer {secret}")

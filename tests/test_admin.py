@@ -65,3 +65,99 @@ def test_speaker_change_list_shows_talk_counts(editor):
 def test_anonymous_users_are_sent_to_log_in(client, db):
     response = client.get("/admin/talks/talk/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def talk_form(event, speakers, topics, **overrides) -> dict:
+    data = {
+        "title": "Deployment, Daemons and Datacenters",
+        "slug": "deployment-daemons",
+        "event": event.pk,
+        "kind": "talk",
+        "language": "en",
+        "abstract": "",
+        "topics": [t.pk for t in topics],
+        "talk_speakers-TOTAL_FORMS": len(speakers),
+        "talk_speakers-INITIAL_FORMS": 0,
+        "talk_speakers-MIN_NUM_FORMS": 0,
+        "talk_speakers-MAX_NUM_FORMS": 1000,
+    }
+    for row, (position, speaker) in enumerate(speakers):
+        data[f"talk_speakers-{row}-speaker"] = speaker.pk
+        data[f"talk_speakers-{row}-position"] = position
+    data.update(overrides)
+    return data
+
+
+def test_adding_a_talk_in_the_admin_goes_through_the_service_rules(editor):
+    from django.contrib.admin.models import LogEntry
+
+    from talks.models import Talk
+
+    event, topic = EventFactory(), TopicFactory()
+    godwin, silas = SpeakerFactory(name="Andrew Godwin"), SpeakerFactory(name="Noah Silas")
+    response = editor.post(
+        "/admin/talks/talk/add/", talk_form(event, [(1, silas), (0, godwin)], [topic])
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    talk = Talk.objects.get(slug="deployment-daemons")
+    billed = talk.talk_speakers.order_by("position").values_list("speaker__name", flat=True)
+    assert list(billed) == ["Andrew Godwin", "Noah Silas"]
+    assert list(talk.topics.all()) == [topic]
+    assert LogEntry.objects.filter(object_id=str(talk.pk), action_flag=1).count() == 1
+
+
+def test_changing_a_talk_in_the_admin_replaces_speakers_in_order(editor):
+    from talks.models import Talk
+
+    a, b = SpeakerFactory(name="A"), SpeakerFactory(name="B")
+    talk = TalkFactory(slug="deployment-daemons", speakers=[a, b])
+    data = talk_form(talk.event, [(0, b)], [], title="Renamed")
+    response = editor.post(f"/admin/talks/talk/{talk.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    talk = Talk.objects.get(pk=talk.pk)
+    assert talk.title == "Renamed" and talk.slug == "deployment-daemons"
+    assert list(talk.speakers.values_list("name", flat=True)) == ["B"]
+
+
+def test_admin_refuses_what_the_service_refuses(editor):
+    response = editor.post(
+        "/admin/talks/event/add/",
+        {
+            "name": "Backwards",
+            "slug": "backwards",
+            "kind": "conference",
+            "starts_on": "2019-04-12",
+            "ends_on": "2019-04-10",
+        },
+    )
+    assert response.status_code == 200
+    assert "An event cannot end before it starts." in response.content.decode()
+
+
+def test_topics_with_talks_cannot_be_deleted_in_the_admin(editor):
+    from talks.models import Topic
+
+    topic = TopicFactory()
+    TalkFactory(topics=[topic])
+    assert editor.post(f"/admin/talks/topic/{topic.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Topic.objects.filter(pk=topic.pk).exists()
+    response = editor.post(
+        "/admin/talks/topic/",
+        {"action": "delete_selected", "_selected_action": [topic.pk], "post": "yes"},
+    )
+    assert Topic.objects.filter(pk=topic.pk).exists()
+    assert response.status_code in (200, 302, 403)
+
+
+def test_api_tokens_are_listed_and_revocable(editor):
+    from django.contrib.auth.models import User
+
+    from talks.tokens import token_create
+
+    token, _ = token_create(user=User.objects.get(username="editor"), name="ci")
+    page = editor.get("/admin/talks/apitoken/").content.decode()
+    assert token.prefix in page
+    assert token.secret_hash not in page
+    editor.post("/admin/talks/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
