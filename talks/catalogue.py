@@ -12,10 +12,11 @@ from pathlib import Path
 
 from django.db import transaction
 
-from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks import services
+from talks.models import Event, Speaker, Talk, Topic
 
 TYPES = {"event": Event, "speaker": Speaker, "topic": Topic, "talk": Talk}
-ORDER = ["event", "speaker", "topic", "talk"]
+ORDER = ["event", "speaker", "topic", "talk"]  # talks last: they refer to the others
 # Import-format fields that are relations, not columns.
 RELATIONS = {"event", "speakers", "topics"}
 
@@ -57,59 +58,54 @@ def _columns(model, record: dict) -> dict:
     return values
 
 
-def _upsert(model, slug: str, values: dict) -> tuple[object, str]:
-    obj = model.objects.filter(slug=slug).first()
+def _relations(record: dict) -> dict:
+    """A talk record's references, as the primary keys the services take."""
+    speaker_slugs = record.get("speakers") or []
+    speakers = Speaker.objects.in_bulk(speaker_slugs, field_name="slug")
+    topics = Topic.objects.filter(slug__in=record.get("topics") or [])
+    return {
+        "event": Event.objects.get(slug=record["event"]).pk,
+        "speakers": [speakers[slug].pk for slug in speaker_slugs],
+        "topics": sorted(topic.pk for topic in topics),
+    }
+
+
+def _differs(obj, values: dict, relations: dict) -> bool:
+    if any(getattr(obj, name) != value for name, value in values.items()):
+        return True
+    if not relations:
+        return False
+    billed = list(obj.talk_speakers.order_by("position").values_list("speaker_id", flat=True))
+    return (
+        obj.event_id != relations["event"]
+        or billed != relations["speakers"]
+        or sorted(obj.topics.values_list("pk", flat=True)) != relations["topics"]
+    )
+
+
+def _upsert(kind: str, record: dict) -> str:
+    """Create or update one record through the services; what happened."""
+    model = TYPES[kind]
+    values = _columns(model, record)
+    relations = _relations(record) if kind == "talk" else {}
+    obj = model.objects.filter(slug=record["slug"]).first()
     if obj is None:
-        obj = model(slug=slug, **values)
-        obj.full_clean()
-        obj.save()
-        return obj, "created"
-    changed = {name: value for name, value in values.items() if getattr(obj, name) != value}
-    if not changed:
-        return obj, "unchanged"
-    for name, value in changed.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    return obj, "updated"
+        getattr(services, f"{kind}_create")(slug=record["slug"], **values, **relations)
+        return "created"
+    if not _differs(obj, values, relations):
+        return "unchanged"
+    getattr(services, f"{kind}_update")(**{kind: obj}, **values, **relations)
+    return "updated"
 
 
 @transaction.atomic
 def load_records(records: Iterable[dict]) -> LoadReport:
-    """Upsert every record by slug; all or nothing."""
+    """Upsert every record by slug through the services; all or nothing."""
     by_type: dict[str, list[dict]] = {kind: [] for kind in ORDER}
     for record in records:
         by_type[record["type"]].append(record)
     report = LoadReport()
-    for kind in ["event", "speaker", "topic"]:
+    for kind in ORDER:
         for record in by_type[kind]:
-            _, outcome = _upsert(TYPES[kind], record["slug"], _columns(TYPES[kind], record))
-            getattr(report, outcome)[kind] += 1
-    for record in by_type["talk"]:
-        values = _columns(Talk, record)
-        values["event"] = Event.objects.get(slug=record["event"])
-        talk, outcome = _upsert(Talk, record["slug"], values)
-        if _set_relations(talk, record) and outcome == "unchanged":
-            outcome = "updated"
-        getattr(report, outcome)["talk"] += 1
+            getattr(report, _upsert(kind, record))[kind] += 1
     return report
-
-
-def _set_relations(talk: Talk, record: dict) -> bool:
-    """Give the talk exactly the record's speakers (in order) and topics; True if changed."""
-    speaker_slugs = record.get("speakers") or []
-    current = list(talk.talk_speakers.order_by("position").values_list("speaker__slug", flat=True))
-    changed = False
-    if current != speaker_slugs:
-        speakers = Speaker.objects.in_bulk(speaker_slugs, field_name="slug")
-        talk.talk_speakers.all().delete()
-        TalkSpeaker.objects.bulk_create(
-            TalkSpeaker(talk=talk, speaker=speakers[slug], position=position)
-            for position, slug in enumerate(speaker_slugs)
-        )
-        changed = True
-    topic_slugs = set(record.get("topics") or [])
-    if set(talk.topics.values_list("slug", flat=True)) != topic_slugs:
-        talk.topics.set(Topic.objects.filter(slug__in=topic_slugs))
-        changed = True
-    return changed
