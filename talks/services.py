@@ -66,7 +66,7 @@ def _verbose(model: type[models.Model]) -> str:
     return model._meta.verbose_name
 
 
-def _problems_from(error: ValidationError, model: type[models.Model]) -> list[Problem]:
+def _problems_from(error: ValidationError) -> list[Problem]:
     problems = []
     for field, errors in error.error_dict.items():
         for item in errors:
@@ -80,14 +80,26 @@ def _problems_from(error: ValidationError, model: type[models.Model]) -> list[Pr
     return problems
 
 
+def validation_problems(obj: models.Model, reported: Iterable[str | None] = ()) -> list[Problem]:
+    """What is wrong with `obj` by the catalogue's rules, skipping fields in `reported`.
+
+    Field validators and `clean()` cover every check constraint, so Django's per-row
+    constraint queries are skipped; uniqueness is checked by the caller, and so is the
+    existence of related objects, which callers look up before they get here.
+    """
+    reported = set(reported)
+    foreign_keys = [f.name for f in obj._meta.concrete_fields if f.is_relation]
+    try:
+        obj.full_clean(exclude=foreign_keys, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        found = _problems_from(error)
+        return [p for p in found if p.field is None or p.field not in reported]
+    return []
+
+
 def _validate(obj: models.Model, problems: list[Problem]) -> None:
     """Raise every problem of `obj` and the ones already found, or nothing."""
-    reported = {problem.field for problem in problems}
-    try:
-        obj.full_clean(validate_unique=False)
-    except ValidationError as error:
-        found = _problems_from(error, type(obj))
-        problems = problems + [p for p in found if p.field is None or p.field not in reported]
+    problems = problems + validation_problems(obj, {p.field for p in problems})
     if "slug" not in {p.field for p in problems}:
         problems = problems + _check_slug_free(obj)
     if problems:

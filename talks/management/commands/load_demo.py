@@ -1,10 +1,10 @@
-"""`manage.py load_demo`: load the demo catalogue, creating or updating by slug."""
+"""`manage.py load_demo`: import the demo catalogue, creating or updating by slug."""
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from talks.catalogue import load_records, read_jsonl
+from talks.importer import import_catalogue
 
 DEMO_CATALOGUE = Path(__file__).resolve().parents[2] / "demo" / "catalogue.jsonl"
 
@@ -15,5 +15,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        report = load_records(read_jsonl(DEMO_CATALOGUE))
+        report = import_catalogue([str(DEMO_CATALOGUE)], strict=True)
+        if report.bad_count:
+            raise CommandError(f"The demo catalogue has bad records: {report.bad[0]}")
         self.stdout.write(f"Demo catalogue loaded: {report}")

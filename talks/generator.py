@@ -1,0 +1,165 @@
+"""A synthetic but realistic catalogue for scale tests, the same for the same seed."""
+
+import datetime
+import itertools
+import random
+from collections.abc import Iterator
+
+WORDS = (
+    "python django async await asyncio coroutine generator iterator decorator descriptor "
+    "metaclass typing dataclass protocol orm queryset migration database postgresql sqlite "
+    "index query cache redis celery queue worker deployment docker kubernetes container "
+    "serverless testing pytest fixture mock property hypothesis packaging wheel pip poetry "
+    "virtualenv performance profiling memory cpython pypy cython numpy pandas dataframe "
+    "pipeline machine learning model notebook jupyter visualization api rest graphql schema "
+    "security authentication token session csrf logging monitoring tracing observability "
+    "community mentoring teaching beginner career open source maintainer documentation sphinx "
+    "web framework flask fastapi starlette asgi wsgi server middleware template form admin "
+    "search ranking text unicode internationalization accessibility frontend javascript"
+).split()
+FIRST = (
+    "Ada Alex Ana Andrew Anna Ben Carla Chen Daniel Diana Elena Emma Farid Fatima Hana "
+    "Ivan Jacob Jana Jin Kate Lars Leila Lynn Maria Mateo Mei Nadia Noah Olga Omar Paul "
+    "Priya Rahul Rosa Sam Sara Tomas Yuki Zoe Ángel Łukasz Søren Chloé Müller"
+).split()
+LAST = (
+    "Adams Baker Chen Costa Dubois Evans Fischer García Gupta Hansen Ito Jensen Kim "
+    "Kowalski Lee Lopez Martin Meyer Moreau Nguyen Novak Okafor Park Patel Petrov Rossi "
+    "Santos Schmidt Silva Smith Suzuki Tanaka Weber Wilson Yamamoto Zhang Ødegaard"
+).split()
+PLACES = [
+    ("Copenhagen", "Denmark"),
+    ("Portland", "United States"),
+    ("Florence", "Italy"),
+    ("Berlin", "Germany"),
+    ("Tokyo", "Japan"),
+    ("São Paulo", "Brazil"),
+    ("Bratislava", "Slovakia"),
+    ("Seoul", "South Korea"),
+    ("Cleveland", "United States"),
+    ("Dublin", "Ireland"),
+    ("", ""),
+]
+SERIES = [
+    "PyCon",
+    "DjangoCon",
+    "EuroPython",
+    "PyData",
+    "PyOhio",
+    "PyCascades",
+    "FlaskCon",
+    "Python Meetup",
+    "PyLadiesCon",
+    "SciPy",
+]
+TITLES = [
+    "{A} for {B}",
+    "Understanding {A}",
+    "{A} in production",
+    "What is {A} anyway?",
+    "From {A} to {B}",
+    "Practical {A}",
+    "{A} and {B}: lessons learned",
+    "Scaling {A}",
+    "A gentle introduction to {A}",
+    "Advanced {A}",
+]
+TALK_KINDS = (
+    ["talk"] * 80
+    + ["keynote"] * 3
+    + ["lightning"] * 8
+    + ["workshop"] * 3
+    + ["tutorial"] * 3
+    + ["panel"] * 2
+    + ["other"]
+)
+LEVELS = [None, None, "beginner", "intermediate", "advanced", "all"]
+LANGUAGES = ["en"] * 12 + ["fr", "es", "pt-BR", "de", "ja", "ru"]
+
+
+def _text(rng: random.Random, low: int, high: int) -> str:
+    length = rng.randint(low, high)
+    words: list[str] = []
+    size = 0
+    while size < length:
+        sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 16)))
+        words.append(sentence[0].upper() + sentence[1:] + ".")
+        size += len(sentence) + 2
+    return " ".join(words)[:length].rstrip() + "."
+
+
+def generate(talks: int, seed: int) -> Iterator[dict]:
+    """Events, speakers and topics first, then talks: N/60 events, N/4 speakers with a
+    Zipf-like spread of talks, 300 topics, 1-3 speakers and 1-5 topics a talk."""
+    rng = random.Random(seed)
+    n_events, n_speakers, n_topics = max(1, talks // 60), max(1, talks // 4), 300
+
+    events = []
+    for i in range(n_events):
+        series = SERIES[i % len(SERIES)]
+        year = 2000 + (i // len(SERIES)) % 26
+        city, country = rng.choice(PLACES)
+        starts = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randrange(360))
+        slug = f"{series.lower().replace(' ', '-')}-{year}-{i}"
+        events.append((slug, starts))
+        yield {
+            "type": "event",
+            "slug": slug,
+            "name": f"{series} {year} #{i}",
+            "kind": "meetup" if "Meetup" in series else "conference",
+            "starts_on": starts.isoformat(),
+            "ends_on": (starts + datetime.timedelta(days=rng.randint(0, 4))).isoformat(),
+            "city": city,
+            "country": country,
+            "url": f"https://example.org/{slug}/",
+            "description": _text(rng, 80, 400),
+        }
+
+    speakers = []
+    for i in range(n_speakers):
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        slug = f"speaker-{i}"
+        speakers.append(slug)
+        yield {
+            "type": "speaker",
+            "slug": slug,
+            "name": name,
+            "bio": _text(rng, 0, 300),
+            "affiliation": "",
+            "website": "",
+            "twitter": "",
+            "github": f"user{i}",
+        }
+
+    topics = []
+    for i in range(n_topics):
+        word = WORDS[i % len(WORDS)]
+        slug = f"{word}-{i}"
+        topics.append(slug)
+        yield {"type": "topic", "slug": slug, "name": f"{word.title()} {i}", "description": ""}
+
+    # Zipf-like: speaker k is picked with weight 1/(k+1), so a few speak very often.
+    cumulative = list(itertools.accumulate(1 / (k + 1) for k in range(n_speakers)))
+    for i in range(talks):
+        event_slug, starts = events[rng.randrange(n_events)]
+        a, b = rng.sample(WORDS, 2)
+        title = rng.choice(TITLES).format(A=a, B=b)
+        chosen = list(
+            dict.fromkeys(rng.choices(speakers, cum_weights=cumulative, k=rng.randint(1, 3)))
+        )
+        yield {
+            "type": "talk",
+            "slug": f"talk-{i}",
+            "title": title[0].upper() + title[1:],
+            "abstract": _text(rng, 300, 2000),
+            "event": event_slug,
+            "speakers": chosen,
+            "topics": sorted(rng.sample(topics, rng.randint(1, 5))),
+            "kind": rng.choice(TALK_KINDS),
+            "level": rng.choice(LEVELS),
+            "language": rng.choice(LANGUAGES),
+            "recorded_on": (starts + datetime.timedelta(days=rng.randint(0, 2))).isoformat(),
+            "duration_minutes": rng.choice([5, 25, 30, 40, 45, 60, 90]),
+            "video_url": f"https://video.example.org/talk-{i}",
+            "slides_url": "",
+        }

@@ -1,0 +1,454 @@
+"""Bulk import of catalogues in the JSON Lines format of API.md.
+
+Two passes over the input: the first upserts events, speakers and topics, the second
+talks, so references by slug resolve across the whole input whatever the record order.
+Records are handled in batches: each batch is compared with what the database holds
+by slug, only new and changed rows are validated (by the services' rules) and written,
+and a talk is written with its speaker and topic links in one transaction.
+Memory follows the batch size, not the input size.
+"""
+
+import datetime
+import gzip
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from talks.languages import bcp47
+from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, TalkSpeaker, Topic
+from talks.services import validation_problems
+
+TalkTopic = Talk.topics.through
+KINDS = ["event", "speaker", "topic", "talk"]
+MODELS: dict[str, type[models.Model]] = {
+    "event": Event,
+    "speaker": Speaker,
+    "topic": Topic,
+    "talk": Talk,
+}
+# The columns each record type may carry (beyond `type` and `slug`).
+COLUMNS = {
+    "event": ["name", "kind", "starts_on", "ends_on", "city", "country", "url", "description"],
+    "speaker": ["name", "bio", "affiliation", "website", "twitter", "github"],
+    "topic": ["name", "description"],
+    "talk": [
+        "title",
+        "abstract",
+        "kind",
+        "level",
+        "language",
+        "recorded_on",
+        "duration_minutes",
+        "video_url",
+        "slides_url",
+    ],
+}
+CHOICES = {("event", "kind"): EventKind, ("talk", "kind"): TalkKind, ("talk", "level"): TalkLevel}
+MAX_REPORTED = 1000  # bad records kept for the summary; the rest are only counted
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    bad: list[BadRecord] = field(default_factory=list)
+    bad_count: int = 0
+
+    def add_bad(self, bad: BadRecord) -> None:
+        self.bad_count += 1
+        if len(self.bad) < MAX_REPORTED:
+            self.bad.append(bad)
+
+    @property
+    def changed(self) -> bool:
+        return bool(sum(self.created.values()) + sum(self.updated.values()))
+
+    def __str__(self) -> str:
+        lines = ", ".join(
+            f"{kind}s: {self.created[kind]} created, {self.updated[kind]} updated, "
+            f"{self.unchanged[kind]} unchanged"
+            for kind in KINDS
+        )
+        return f"{lines}; {self.bad_count} bad record{'s' if self.bad_count != 1 else ''}"
+
+
+class RecordError(Exception):
+    """This record cannot be imported; the message says why."""
+
+
+class StrictImportError(Exception):
+    def __init__(self, bad: BadRecord) -> None:
+        super().__init__(str(bad))
+        self.bad = bad
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    """One input, re-readable: a path, or stdin spooled to a temporary file."""
+
+    name: str
+    path: str
+    size: int
+
+
+@contextmanager
+def open_sources(names: list[str]) -> Iterator[list[Source]]:
+    spooled = []
+    try:
+        sources = []
+        for name in names:
+            if name == "-":
+                # Stdin cannot be read twice; the spool is on disk, not in memory.
+                with tempfile.NamedTemporaryFile(prefix="import-", delete=False) as spool:
+                    spooled.append(spool.name)
+                    shutil.copyfileobj(sys.stdin.buffer, spool)
+                sources.append(Source("<stdin>", spool.name, os.path.getsize(spool.name)))
+            else:
+                sources.append(Source(name, name, os.path.getsize(name)))
+        yield sources
+    finally:
+        for path in spooled:
+            os.unlink(path)
+
+
+def _open_text(raw: BinaryIO) -> io.TextIOBase:
+    """Text from a plain or gzipped stream, told apart by gzip's magic bytes."""
+    buffered = io.BufferedReader(raw)
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=buffered), encoding="utf-8")
+    return io.TextIOWrapper(buffered, encoding="utf-8")
+
+
+def read_records(
+    source: Source, on_progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, record or None, why not) for each non-blank line."""
+    with open(source.path, "rb") as raw:
+        text = _open_text(raw)
+        for number, line in enumerate(text, start=1):
+            if on_progress is not None and number % 1000 == 0:
+                on_progress(raw.tell())
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield number, None, f"not valid JSON ({error.msg} at column {error.colno})"
+                continue
+            if not isinstance(record, dict):
+                yield number, None, "not a JSON object"
+            elif record.get("type") not in MODELS:
+                yield number, None, f"unknown record type {record.get('type')!r}"
+            else:
+                yield number, record, None
+        if on_progress is not None:
+            on_progress(raw.tell())
+
+
+# --- one record to column values -------------------------------------------------------
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"{name} must be a string, not {type(value).__name__}")
+    return value.strip()
+
+
+def _date(value: Any, name: str) -> datetime.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def column_values(kind: str, record: dict) -> dict[str, Any]:
+    """The record's columns, normalised as real data needs; RecordError if impossible."""
+    values: dict[str, Any] = {}
+    for name in COLUMNS[kind]:
+        if name not in record:
+            continue
+        value = record[name]
+        if (kind, name) in CHOICES:
+            choices = CHOICES[(kind, name)]
+            if value is None and name == "level":
+                values[name] = None
+                continue
+            if value is None:
+                continue  # the model's default
+            if not isinstance(value, str) or value.strip().lower() not in choices.values:
+                raise RecordError(f"unknown {name} {value!r} (one of: {', '.join(choices.values)})")
+            values[name] = value.strip().lower()
+        elif name in {"starts_on", "ends_on", "recorded_on"}:
+            values[name] = _date(value, name)
+        elif name == "duration_minutes":
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise RecordError(f"duration_minutes {value!r} is not a whole number")
+            # Archives write 0 for "unknown".
+            values[name] = value or None
+        elif name == "language":
+            values[name] = bcp47(value)
+        else:
+            values[name] = _text(value, name)
+    return values
+
+
+def _slug(record: dict) -> str:
+    slug = record.get("slug")
+    if not isinstance(slug, str) or not slug.strip():
+        raise RecordError("slug is missing")
+    return slug.strip()
+
+
+def _slug_list(record: dict, name: str) -> list[str]:
+    value = record.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise RecordError(f"{name} must be a list of slugs")
+    return list(dict.fromkeys(s.strip() for s in value))  # repeated slugs count once
+
+
+def _check(obj: models.Model) -> None:
+    problems = validation_problems(obj)
+    if problems:
+        raise RecordError("; ".join(f"{p.field or 'record'}: {p.message}" for p in problems))
+
+
+# --- writing batches -------------------------------------------------------------------
+
+
+@dataclass
+class Pending:
+    source: Source
+    line: int
+    record: dict
+
+
+class Importer:
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        batch_size: int = 1000,
+        on_progress: Callable[[int, int, int], None] | None = None,
+    ) -> None:
+        self.strict = strict
+        self.batch_size = batch_size
+        self.report = ImportReport()
+        self.on_progress = on_progress  # (records read, bytes read, bytes to read)
+        self.records_read = 0
+        self.now = timezone.now()
+
+    def bad(self, pending: Pending, reason: str) -> None:
+        bad = BadRecord(pending.source.name, pending.line, reason)
+        if self.strict:
+            raise StrictImportError(bad)
+        self.report.add_bad(bad)
+
+    def run(self, sources: list[Source]) -> ImportReport:
+        with transaction.atomic() if self.strict else nullcontext():
+            total = 2 * sum(source.size for source in sources)
+            done = 0
+            for pass_kinds in (("event", "speaker", "topic"), ("talk",)):
+                batches: dict[str, list[Pending]] = {kind: [] for kind in pass_kinds}
+                for source in sources:
+
+                    def progress(position: int, base: int = done) -> None:
+                        if self.on_progress is not None:
+                            self.on_progress(self.records_read, base + position, total)
+
+                    for line, record, why_not in read_records(source, progress):
+                        self.records_read += 1
+                        if record is None:
+                            if pass_kinds[0] == "event":  # report unreadable lines once
+                                self.bad(Pending(source, line, {}), why_not)
+                            continue
+                        kind = record["type"]
+                        if kind not in batches:
+                            continue
+                        batches[kind].append(Pending(source, line, record))
+                        if len(batches[kind]) >= self.batch_size:
+                            self.flush(kind, batches[kind])
+                            batches[kind] = []
+                    done += source.size
+                for kind, batch in batches.items():
+                    self.flush(kind, batch)
+        return self.report
+
+    def flush(self, kind: str, batch: list[Pending]) -> None:
+        if not batch:
+            return
+        # One transaction a batch: a talk and its links are written together or not at all.
+        with transaction.atomic():
+            if kind == "talk":
+                self._talks(batch)
+            else:
+                self._simple(kind, batch)
+
+    def _latest_by_slug(self, batch: list[Pending]) -> dict[str, Pending]:
+        """The batch's records by slug; of repeated slugs the later record wins."""
+        by_slug: dict[str, Pending] = {}
+        for pending in batch:
+            try:
+                by_slug[_slug(pending.record)] = pending
+            except RecordError as error:
+                self.bad(pending, str(error))
+        return by_slug
+
+    def _simple(self, kind: str, batch: list[Pending]) -> None:
+        model = MODELS[kind]
+        by_slug = self._latest_by_slug(batch)
+        existing = model.objects.in_bulk(list(by_slug), field_name="slug")
+        to_create, to_update, changed_fields = [], [], set()
+        for slug, pending in by_slug.items():
+            try:
+                values = column_values(kind, pending.record)
+                obj = existing.get(slug)
+                if obj is None:
+                    obj = model(slug=slug, **values)
+                    _check(obj)
+                    to_create.append(obj)
+                    continue
+                changed = [n for n, v in values.items() if getattr(obj, n) != v]
+                if not changed:
+                    self.report.unchanged[kind] += 1
+                    continue
+                for name in changed:
+                    setattr(obj, name, values[name])
+                _check(obj)
+                obj.updated_at = self.now
+                to_update.append(obj)
+                changed_fields.update(changed)
+            except RecordError as error:
+                self.bad(pending, str(error))
+        model.objects.bulk_create(to_create)
+        if to_update:
+            model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
+        self.report.created[kind] += len(to_create)
+        self.report.updated[kind] += len(to_update)
+
+    def _talks(self, batch: list[Pending]) -> None:
+        by_slug = self._latest_by_slug(batch)
+        events, speakers, topics = set(), set(), set()
+        wanted = {}
+        for slug, pending in by_slug.items():
+            try:
+                wanted[slug] = (
+                    pending,
+                    column_values("talk", pending.record),
+                    _text(pending.record.get("event"), "event"),
+                    _slug_list(pending.record, "speakers"),
+                    _slug_list(pending.record, "topics"),
+                )
+            except RecordError as error:
+                self.bad(pending, str(error))
+                continue
+            events.add(wanted[slug][2])
+            speakers.update(wanted[slug][3])
+            topics.update(wanted[slug][4])
+        event_ids = dict(Event.objects.filter(slug__in=events).values_list("slug", "id"))
+        speaker_ids = dict(Speaker.objects.filter(slug__in=speakers).values_list("slug", "id"))
+        topic_ids = dict(Topic.objects.filter(slug__in=topics).values_list("slug", "id"))
+        existing = Talk.objects.in_bulk(list(wanted), field_name="slug")
+        current_speakers: dict[int, list[int]] = {talk.pk: [] for talk in existing.values()}
+        for talk_id, speaker_id in (
+            TalkSpeaker.objects.filter(talk_id__in=current_speakers)
+            .order_by("talk_id", "position")
+            .values_list("talk_id", "speaker_id")
+        ):
+            current_speakers[talk_id].append(speaker_id)
+        current_topics: dict[int, set[int]] = {talk.pk: set() for talk in existing.values()}
+        for talk_id, topic_id in TalkTopic.objects.filter(talk_id__in=current_topics).values_list(
+            "talk_id", "topic_id"
+        ):
+            current_topics[talk_id].add(topic_id)
+
+        to_create, to_update, changed_fields = [], [], set()
+        links: dict[str, tuple[list[int], list[int]]] = {}
+        relink: list[Talk] = []
+        for slug, (pending, values, event_slug, speaker_slugs, topic_slugs) in wanted.items():
+            try:
+                missing = [f"event {event_slug!r}"] if event_slug not in event_ids else []
+                missing += [f"speaker {s!r}" for s in speaker_slugs if s not in speaker_ids]
+                missing += [f"topic {s!r}" for s in topic_slugs if s not in topic_ids]
+                if missing:
+                    raise RecordError(f"refers to unknown {', '.join(missing)}")
+                billing = [speaker_ids[s] for s in speaker_slugs]
+                tagged = [topic_ids[s] for s in topic_slugs]
+                talk = existing.get(slug)
+                if talk is None:
+                    talk = Talk(slug=slug, event_id=event_ids[event_slug], **values)
+                    _check(talk)
+                    to_create.append(talk)
+                    links[slug] = (billing, tagged)
+                    continue
+                values["event_id"] = event_ids[event_slug]
+                changed = [n for n, v in values.items() if getattr(talk, n) != v]
+                relinked = current_speakers[talk.pk] != billing or current_topics[talk.pk] != set(
+                    tagged
+                )
+                if not changed and not relinked:
+                    self.report.unchanged["talk"] += 1
+                    continue
+                for name in changed:
+                    setattr(talk, name, values[name])
+                _check(talk)
+                talk.updated_at = self.now
+                to_update.append(talk)
+                changed_fields.update(changed)
+                if relinked:
+                    relink.append(talk)
+                    links[slug] = (billing, tagged)
+            except RecordError as error:
+                self.bad(pending, str(error))
+
+        Talk.objects.bulk_create(to_create)
+        if to_update:
+            Talk.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
+        if relink:
+            TalkSpeaker.objects.filter(talk__in=relink).delete()
+            TalkTopic.objects.filter(talk__in=relink).delete()
+        TalkSpeaker.objects.bulk_create(
+            TalkSpeaker(talk=talk, speaker_id=speaker_id, position=position)
+            for talk in [*to_create, *relink]
+            for position, speaker_id in enumerate(links[talk.slug][0])
+        )
+        TalkTopic.objects.bulk_create(
+            TalkTopic(talk=talk, topic_id=topic_id)
+            for talk in [*to_create, *relink]
+            for topic_id in links[talk.slug][1]
+        )
+        self.report.created["talk"] += len(to_create)
+        self.report.updated["talk"] += len(to_update)
+
+
+def import_catalogue(names: list[str], **options) -> ImportReport:
+    with open_sources(names) as sources:
+        return Importer(**options).run(sources)
