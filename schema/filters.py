@@ -5,7 +5,8 @@ from enum import Enum
 
 import strawberry
 
-from talks import models, selectors
+from schema.errors import BadUserInput
+from talks import models, search, selectors
 
 EventKind = strawberry.enum(models.EventKind, name="EventKind", description="What kind of event.")
 TalkKind = strawberry.enum(models.TalkKind, name="TalkKind", description="What kind of talk.")
@@ -19,6 +20,9 @@ class TalkOrder(Enum):
     RECORDED_ON_DESC = "recorded_on_desc"
     RECORDED_ON_ASC = "recorded_on_asc"
     TITLE_ASC = "title_asc"
+    RELEVANCE = strawberry.enum_value(
+        "relevance", description="Best match first; only with `filter.search`, and its default."
+    )
 
 
 @strawberry.enum(description="Orders for lists of speakers.")
@@ -44,8 +48,26 @@ def _value(member: Enum | None) -> str | None:
     return None if member is None else member.value
 
 
+SEARCH_DESCRIPTION = (
+    'Full text: words, "quoted phrases", -excluded words and `or`; the last word may be '
+    "cut short. Results come best first unless `orderBy` says otherwise."
+)
+
+
+def checked_search(text: str | None) -> str | None:
+    """The search text, or a client error when it has nothing to search for."""
+    if text is None:
+        return None
+    try:
+        search.parse(text)
+    except search.EmptySearch as error:
+        raise BadUserInput(str(error), argument="filter.search") from error
+    return text
+
+
 @strawberry.input(description="Narrows a list of talks; all given conditions must hold.")
 class TalkFilter:
+    search: str | None = strawberry.field(default=None, description=SEARCH_DESCRIPTION)
     event: str | None = strawberry.field(default=None, description="Event slug.")
     speaker: str | None = strawberry.field(default=None, description="Speaker slug.")
     topic: str | None = strawberry.field(default=None, description="Topic slug.")
@@ -57,6 +79,7 @@ class TalkFilter:
 
     def to_selector(self) -> selectors.TalkFilters:
         return selectors.TalkFilters(
+            search=checked_search(self.search),
             event=self.event,
             speaker=self.speaker,
             topic=self.topic,
@@ -70,27 +93,43 @@ class TalkFilter:
 
 @strawberry.input(description="Narrows a list of speakers.")
 class SpeakerFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Names like this, misspellings included; best first."
+    )
     event: str | None = strawberry.field(default=None, description="Spoke at this event (slug).")
     topic: str | None = strawberry.field(
         default=None, description="Gave a talk on this topic (slug)."
     )
 
     def to_selector(self) -> selectors.SpeakerFilters:
-        return selectors.SpeakerFilters(event=self.event, topic=self.topic)
+        return selectors.SpeakerFilters(
+            search=checked_search(self.search), event=self.event, topic=self.topic
+        )
 
 
 @strawberry.input(description="Narrows a list of events.")
 class EventFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Names like this, misspellings included; best first."
+    )
     kind: EventKind | None = None
     year: int | None = strawberry.field(default=None, description="The year the event starts in.")
     country: str | None = strawberry.field(default=None, description="Country, any letter case.")
 
     def to_selector(self) -> selectors.EventFilters:
-        return selectors.EventFilters(kind=_value(self.kind), year=self.year, country=self.country)
+        return selectors.EventFilters(
+            search=checked_search(self.search),
+            kind=_value(self.kind),
+            year=self.year,
+            country=self.country,
+        )
 
 
 @strawberry.input(description="Narrows a list of topics.")
 class TopicFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Names like this, misspellings included; best first."
+    )
     event: str | None = strawberry.field(
         default=None, description="Topics of talks at this event (slug)."
     )
@@ -99,10 +138,23 @@ class TopicFilter:
     )
 
     def to_selector(self) -> selectors.TopicFilters:
-        return selectors.TopicFilters(event=self.event, speaker=self.speaker)
+        return selectors.TopicFilters(
+            search=checked_search(self.search), event=self.event, speaker=self.speaker
+        )
 
 
 def talk_filters(filter: TalkFilter | None) -> selectors.TalkFilters | None:
     filters = filter.to_selector() if filter is not None else None
     # An empty filter asks the same question as none: share its loader batches.
     return None if filters == selectors.TalkFilters() else filters
+
+
+def list_order(info, order_by: Enum | None, default: Enum, searching: bool) -> str:
+    """The selector ordering: best match first when searching, unless orderBy was given."""
+    given = "orderBy" in info.selected_fields[0].arguments
+    if searching and not given:
+        return "relevance"
+    order = (order_by or default).value
+    if order == "relevance" and not searching:
+        raise BadUserInput("orderBy: RELEVANCE needs filter.search.", argument="orderBy")
+    return order

@@ -35,7 +35,7 @@ def decode_cursor(cursor: str, argument: str) -> int:
     return int(number)
 
 
-def _check_page_size(value: int | None, argument: str) -> None:
+def check_page_size(value: int | None, argument: str) -> None:
     if value is None:
         return
     limit = settings.GRAPHQL_MAX_PAGE_SIZE
@@ -52,8 +52,8 @@ def row_range(
     *, first: int | None, after: str | None, last: int | None, before: str | None
 ) -> RowRange:
     """The rows a Relay page asks for, following the spec's cursor algorithm."""
-    _check_page_size(first, "first")
-    _check_page_size(last, "last")
+    check_page_size(first, "first")
+    check_page_size(last, "last")
     if first is None and last is None:
         first = settings.GRAPHQL_DEFAULT_PAGE_SIZE
     start = decode_cursor(after, "after") + 1 if after is not None else 0

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.dataloader import DataLoader
@@ -21,14 +22,17 @@ from schema.filters import (
     TalkOrder,
     TopicFilter,
     TopicOrder,
+    checked_search,
+    list_order,
     talk_filters,
 )
 from schema.ids import INVALID_ID, NODE_TYPES, parse_global_id
 from schema.lookahead import selects
-from schema.pagination import build_connection, row_range
+from schema.pagination import build_connection, check_page_size, row_range
 from schema.types import (
     EventConnection,
     EventType,
+    SearchHit,
     SpeakerConnection,
     SpeakerType,
     TalkConnection,
@@ -152,9 +156,10 @@ class Query:
         before: str | None = None,
     ) -> TalkConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
-        queryset = selectors.talk_list(
-            filters=talk_filters(filter), order=(order_by or TalkOrder.RECORDED_ON_DESC).value
-        )
+        filters = talk_filters(filter)
+        searching = filters is not None and filters.search is not None
+        order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, searching)
+        queryset = selectors.talk_list(filters=filters, order=order)
         if selects(info, "edges", "node", "event"):
             queryset = queryset.select_related("event")
         return await paginate(
@@ -174,10 +179,11 @@ class Query:
     ) -> SpeakerConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
-        order_by = order_by or SpeakerOrder.NAME_ASC
-        queryset = selectors.speaker_list(filters=filters, order=order_by.value)
+        searching = filters is not None and filters.search is not None
+        order = list_order(info, order_by, SpeakerOrder.NAME_ASC, searching)
+        queryset = selectors.speaker_list(filters=filters, order=order)
         prime = None
-        if order_by is SpeakerOrder.TALK_COUNT_DESC:
+        if order == SpeakerOrder.TALK_COUNT_DESC.value:
             prime = partial(info.context.loaders.prime_talk_counts, "speaker")
         return await paginate(SpeakerConnection, queryset, rows, after_fetch=prime)
 
@@ -194,7 +200,8 @@ class Query:
     ) -> EventConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
-        order = (order_by or EventOrder.STARTS_ON_DESC).value
+        searching = filters is not None and filters.search is not None
+        order = list_order(info, order_by, EventOrder.STARTS_ON_DESC, searching)
         queryset = selectors.event_list(filters=filters, order=order)
         return await paginate(EventConnection, queryset, rows)
 
@@ -211,9 +218,19 @@ class Query:
     ) -> TopicConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
-        order_by = order_by or TopicOrder.NAME_ASC
-        queryset = selectors.topic_list(filters=filters, order=order_by.value)
+        searching = filters is not None and filters.search is not None
+        order = list_order(info, order_by, TopicOrder.NAME_ASC, searching)
+        queryset = selectors.topic_list(filters=filters, order=order)
         prime = None
-        if order_by is TopicOrder.TALK_COUNT_DESC:
+        if order == TopicOrder.TALK_COUNT_DESC.value:
             prime = partial(info.context.loaders.prime_talk_counts, "topic")
         return await paginate(TopicConnection, queryset, rows, after_fetch=prime)
+
+    @strawberry.field(
+        description="The best matches among talks, speakers, events and topics, best first."
+    )
+    async def search(self, info: Info, query: str, first: int | None = 20) -> list[SearchHit]:
+        text = checked_search(query)
+        limit = settings.GRAPHQL_DEFAULT_PAGE_SIZE if first is None else first
+        check_page_size(limit, "first")
+        return await sync_to_async(selectors.search_everything)(text, limit)

@@ -6,13 +6,21 @@ through the request's DataLoaders (`info.context.loaders`).
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from schema.filters import EventKind, TalkFilter, TalkKind, TalkLevel, TalkOrder, talk_filters
+from schema.filters import (
+    EventKind,
+    TalkFilter,
+    TalkKind,
+    TalkLevel,
+    TalkOrder,
+    list_order,
+    talk_filters,
+)
 from schema.loaders import TalkCountKey, TalkPageKey
 from schema.lookahead import selects
 from schema.pagination import build_connection, row_range
@@ -96,7 +104,8 @@ async def nested_talks(
     filters = talk_filters(filter)
     with_event = selects(info, "edges", "node", "event")
     loaders = info.context.loaders
-    order = (order_by or TalkOrder.RECORDED_ON_DESC).value
+    searching = filters is not None and filters.search is not None
+    order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, searching)
     key = TalkPageKey(parent, filters, order, rows, with_event)
     talks = await loaders.talk_page.load((key, parent_id))
     if with_event:
@@ -216,3 +225,9 @@ class EventConnection(CountedConnection[EventType]):
 @strawberry.type(name="TopicConnection", description="A page of topics.")
 class TopicConnection(CountedConnection[TopicType]):
     pass
+
+
+SearchHit = Annotated[
+    TalkType | SpeakerType | EventType | TopicType,
+    strawberry.union("SearchHit", description="A talk, speaker, event or topic that matched."),
+]

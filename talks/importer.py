@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from talks.languages import bcp47
 from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, TalkSpeaker, Topic
+from talks.search import refresh_talk_search, talks_of
 from talks.services import validation_problems
 
 TalkTopic = Talk.topics.through
@@ -351,6 +352,8 @@ class Importer:
         model.objects.bulk_create(to_create)
         if to_update:
             model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
+            if "name" in changed_fields:
+                refresh_talk_search(talks_of(**{f"{kind}_ids": [obj.pk for obj in to_update]}))
         self.report.created[kind] += len(to_create)
         self.report.updated[kind] += len(to_update)
 
@@ -445,6 +448,7 @@ class Importer:
             for talk in [*to_create, *relink]
             for topic_id in links[talk.slug][1]
         )
+        refresh_talk_search([talk.pk for talk in [*to_create, *to_update]])
         self.report.created["talk"] += len(to_create)
         self.report.updated["talk"] += len(to_update)
 

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from django.db.models import Count, F, OrderBy, Q, QuerySet, Window
+from django.db.models import BooleanField, Count, F, FloatField, OrderBy, Q, QuerySet, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
+from talks import search
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 
 TalkTopic = Talk.topics.through
@@ -23,19 +25,25 @@ TALK_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
     "recorded_on_desc": (F("recorded_on").desc(nulls_last=True), F("id").desc()),
     "recorded_on_asc": (F("recorded_on").asc(nulls_last=True), F("id").asc()),
     "title_asc": (F("title").asc(), F("id").asc()),
+    # Only with a search; ties go to the newer talk.
+    "relevance": (F("rank").desc(), F("recorded_on").desc(nulls_last=True), F("id").desc()),
 }
+BY_SIMILARITY = (F("similarity").desc(), F("name").asc(), F("id").asc())
 SPEAKER_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
     "name_asc": (F("name").asc(), F("id").asc()),
     "talk_count_desc": (F("talk_count").desc(), F("name").asc(), F("id").asc()),
+    "relevance": BY_SIMILARITY,
 }
 EVENT_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
     "starts_on_desc": (F("starts_on").desc(nulls_last=True), F("id").desc()),
     "starts_on_asc": (F("starts_on").asc(nulls_last=True), F("id").asc()),
     "name_asc": (F("name").asc(), F("id").asc()),
+    "relevance": BY_SIMILARITY,
 }
 TOPIC_ORDERINGS: dict[str, tuple[OrderBy, ...]] = {
     "name_asc": (F("name").asc(), F("id").asc()),
     "talk_count_desc": (F("talk_count").desc(), F("name").asc(), F("id").asc()),
+    "relevance": BY_SIMILARITY,
 }
 
 # A talk list nested under a parent: which column of a talk row names the parent.
@@ -49,6 +57,7 @@ TALK_PARENT_PATHS: dict[TalkParent, str] = {
 
 @dataclass(frozen=True)
 class TalkFilters:
+    search: str | None = None
     event: str | None = None
     speaker: str | None = None
     topic: str | None = None
@@ -61,12 +70,14 @@ class TalkFilters:
 
 @dataclass(frozen=True)
 class SpeakerFilters:
+    search: str | None = None
     event: str | None = None
     topic: str | None = None
 
 
 @dataclass(frozen=True)
 class EventFilters:
+    search: str | None = None
     kind: str | None = None
     year: int | None = None
     country: str | None = None
@@ -74,6 +85,7 @@ class EventFilters:
 
 @dataclass(frozen=True)
 class TopicFilters:
+    search: str | None = None
     event: str | None = None
     speaker: str | None = None
 
@@ -95,6 +107,9 @@ def _talk_filter(filters: TalkFilters | None) -> Q:
     q = Q()
     if filters is None:
         return q
+    if filters.search is not None:
+        match, _, params = search.talk_match(filters.search)
+        q &= Q(RawSQL(match, params, output_field=BooleanField()))
     if filters.event is not None:
         q &= Q(event__slug=filters.event)
     # Many-to-many filters are subqueries, not joins: a join would repeat rows and
@@ -116,12 +131,31 @@ def _talk_filter(filters: TalkFilters | None) -> Q:
     return q
 
 
+def _ranked(queryset: QuerySet, filters: TalkFilters | None) -> QuerySet:
+    if filters is None or filters.search is None:
+        return queryset
+    _, rank, params = search.talk_match(filters.search)
+    return queryset.annotate(rank=RawSQL(rank, params, output_field=FloatField()))
+
+
+def _by_name(queryset: QuerySet, text: str | None) -> QuerySet:
+    """Only rows whose name is like `text`, annotated with their `similarity`."""
+    if text is None:
+        return queryset
+    table = queryset.model._meta.db_table
+    match, similarity, params = search.name_match(text, f'"{table}"."name"')
+    return queryset.filter(RawSQL(match, params, output_field=BooleanField())).annotate(
+        similarity=RawSQL(similarity, params, output_field=FloatField())
+    )
+
+
 def talk_list(*, filters: TalkFilters | None = None, order: str = "recorded_on_desc") -> QuerySet:
-    return Talk.objects.filter(_talk_filter(filters)).order_by(*TALK_ORDERINGS[order])
+    queryset = _ranked(Talk.objects.filter(_talk_filter(filters)), filters)
+    return queryset.order_by(*TALK_ORDERINGS[order])
 
 
 def speaker_list(*, filters: SpeakerFilters | None = None, order: str = "name_asc") -> QuerySet:
-    queryset = Speaker.objects.all()
+    queryset = _by_name(Speaker.objects.all(), filters and filters.search)
     if filters is not None and filters.event is not None:
         queryset = queryset.filter(
             id__in=TalkSpeaker.objects.filter(talk__event__slug=filters.event).values("speaker_id")
@@ -136,7 +170,7 @@ def speaker_list(*, filters: SpeakerFilters | None = None, order: str = "name_as
 
 
 def event_list(*, filters: EventFilters | None = None, order: str = "starts_on_desc") -> QuerySet:
-    queryset = Event.objects.all()
+    queryset = _by_name(Event.objects.all(), filters and filters.search)
     if filters is not None:
         if filters.kind is not None:
             queryset = queryset.filter(kind=filters.kind)
@@ -148,7 +182,7 @@ def event_list(*, filters: EventFilters | None = None, order: str = "starts_on_d
 
 
 def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") -> QuerySet:
-    queryset = Topic.objects.all()
+    queryset = _by_name(Topic.objects.all(), filters and filters.search)
     if filters is not None and filters.event is not None:
         queryset = queryset.filter(
             id__in=TalkTopic.objects.filter(talk__event__slug=filters.event).values("topic_id")
@@ -259,7 +293,7 @@ def talk_pages(
     path = TALK_PARENT_PATHS[parent]
     ordering = TALK_ORDERINGS[order]
     queryset = (
-        Talk.objects.filter(_talk_filter(filters))
+        _ranked(Talk.objects.filter(_talk_filter(filters)), filters)
         .filter(**{f"{path}__in": list(parent_ids)})
         .annotate(
             parent_id=F(path),
@@ -287,3 +321,22 @@ def _reverse(order: OrderBy) -> OrderBy:
         nulls_first=True if order.nulls_last else None,
         nulls_last=True if order.nulls_first else None,
     )
+
+
+def search_everything(text: str, limit: int) -> list:
+    """The best `limit` talks, speakers, events and topics for `text`, best first.
+
+    Ranks of talks and similarities of names are not on one scale, so names that match
+    closely come first (someone typing a name wants that person), then talks by rank,
+    then looser name matches.
+    """
+    talks = list(talk_list(filters=TalkFilters(search=text), order="relevance")[:limit])
+    names = [
+        *speaker_list(filters=SpeakerFilters(search=text), order="relevance")[:limit],
+        *event_list(filters=EventFilters(search=text), order="relevance")[:limit],
+        *topic_list(filters=TopicFilters(search=text), order="relevance")[:limit],
+    ]
+    names.sort(key=lambda obj: -obj.similarity)
+    strong = [obj for obj in names if obj.similarity >= search.STRONG_NAME_MATCH]
+    weak = [obj for obj in names if obj.similarity < search.STRONG_NAME_MATCH]
+    return [*strong, *talks, *weak][:limit]

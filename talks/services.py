@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
 from talks.models import SLUG_MAX_LENGTH, Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.search import refresh_talk_search, talks_of
 
 M = TypeVar("M", bound=models.Model)
 
@@ -233,6 +234,8 @@ def _simple_update(obj: M, *, actor, fields: dict) -> M:
             return obj
         _validate(obj, [])
         obj.save()
+        if "name" in changed:  # talks are found by their speakers', topics' and events' names
+            refresh_talk_search(talks_of(**{f"{obj._meta.model_name}_ids": [obj.pk]}))
         _log(actor, obj, CHANGE, changed)
         return obj
 
@@ -363,6 +366,7 @@ def talk_create(
         talk.save()
         _set_speakers(talk, speaker_objs)
         _set_topics(talk, topic_objs)
+        refresh_talk_search([talk.pk])
         _log(actor, talk, ADDITION)
         return talk
 
@@ -400,6 +404,7 @@ def talk_update(
         if topic_objs is not None and _set_topics(talk, topic_objs):
             changed.append("topics")
         if changed:
+            refresh_talk_search([talk.pk])
             _log(actor, talk, CHANGE, changed)
         return talk
 

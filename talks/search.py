@@ -1,0 +1,254 @@
+"""Full-text search over talks and fuzzy name search, on PostgreSQL and on SQLite.
+
+PostgreSQL: a GIN-indexed `talks_talk.search_vector` (title A; speaker and topic names B;
+abstract and event name D), each part in the `simple` configuration (no stemming, so
+non-English words stay intact) and in `english` (stemmed), all unaccented. Queries use
+`websearch_to_tsquery` semantics ("phrases", -excluded, or) with the last word as a
+prefix, ranked by `ts_rank_cd`. Names match by pg_trgm word similarity.
+
+SQLite: an FTS5 table with the same three columns (porter stemming, diacritics removed),
+ranked by bm25; names match by the same trigram word similarity, computed in Python.
+
+Search text is refreshed by `refresh_talk_search`, which the services and the importer
+call after every write that changes a talk's title, abstract, event, speakers or
+topics, or the name of a speaker, topic or event.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+MAX_QUERY_LENGTH = 256  # characters of search text considered; the rest is ignored
+NAME_SIMILARITY = 0.6  # word similarity a name needs: pg_trgm's default for its <% operator
+STRONG_NAME_MATCH = 0.75  # names this similar come before talks in `search`
+
+EMPTY_QUERY = "Search text must contain at least one letter or digit."
+
+FTS_TABLE = "talks_talk_fts"
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class EmptySearch(ValueError):
+    pass
+
+
+# --- parsing the user's text (websearch syntax) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]  # one word, or a "quoted phrase"
+    negated: bool = False
+    or_before: bool = False  # joined to the previous term by `or`
+    prefix: bool = False  # the last word, still being typed
+
+
+def parse(text: str) -> list[Term]:
+    """The terms of websearch-style text; EmptySearch if it has no words at all."""
+    text = (text or "")[:MAX_QUERY_LENGTH]
+    terms: list[Term] = []
+    pending_or = False
+    for match in re.finditer(r'(-?)"([^"]*)"?|(\S+)', text):
+        negated, phrase, bare = match.group(1) == "-", match.group(2), match.group(3)
+        if bare is not None:
+            if bare.lower() == "or" and terms:
+                pending_or = True
+                continue
+            negated = bare.startswith("-")
+            words = tuple(WORD.findall(bare))
+        else:
+            words = tuple(WORD.findall(phrase))
+        if words:
+            terms.append(Term(words, negated=negated, or_before=pending_or))
+            pending_or = False
+    if not any(not t.negated for t in terms):
+        raise EmptySearch(EMPTY_QUERY)
+    last = terms[-1]
+    ends_in_word = not text.endswith((" ", '"'))
+    if ends_in_word and not last.negated and len(last.words) == 1 and text.split()[-1][0] != '"':
+        terms[-1] = Term(last.words, or_before=last.or_before, prefix=True)
+    return terms
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+PG_NAMES = """concat_ws(' ',
+    (SELECT string_agg(s.name, ' ') FROM talks_talkspeaker ts
+       JOIN talks_speaker s ON s.id = ts.speaker_id WHERE ts.talk_id = t.id),
+    (SELECT string_agg(p.name, ' ') FROM talks_talk_topics tt
+       JOIN talks_topic p ON p.id = tt.topic_id WHERE tt.talk_id = t.id))"""
+PG_DOCUMENT = f"""(SELECT
+    setweight(to_tsvector('simple', unaccent(t.title)), 'A')
+ || setweight(to_tsvector('english', unaccent(t.title)), 'A')
+ || setweight(to_tsvector('simple', unaccent({PG_NAMES})), 'B')
+ || setweight(to_tsvector('english', unaccent({PG_NAMES})), 'B')
+ || setweight(to_tsvector('simple', unaccent(t.abstract || ' ' || e.name)), 'D')
+ || setweight(to_tsvector('english', unaccent(t.abstract || ' ' || e.name)), 'D')
+ FROM talks_event e WHERE e.id = t.event_id)"""
+
+
+def _pg_tsquery(terms: list[Term]) -> tuple[str, list]:
+    """A tsquery expression and its parameters, for both configurations OR-ed."""
+    parts, params = [], []
+    for config in ("simple", "english"):
+        expression = ""
+        for term in terms:
+            if term.prefix:
+                word = f"{term.words[0]}:*"
+                piece = f"to_tsquery('{config}', unaccent(%s))"
+                params.append(f"'{word[:-2]}':*")
+            else:
+                text = " ".join(term.words)
+                text = f'"{text}"' if len(term.words) > 1 else text
+                piece = f"websearch_to_tsquery('{config}', unaccent(%s))"
+                params.append(f"-{text}" if term.negated else text)
+            joiner = " || " if term.or_before else " && "
+            expression = piece if not expression else f"({expression}){joiner}{piece}"
+        parts.append(f"({expression})")
+    return f"({' || '.join(parts)})", params
+
+
+# --- SQLite FTS5 --------------------------------------------------------------------------
+
+
+def _fts_query(terms: list[Term]) -> str:
+    """An FTS5 MATCH expression in which every user word is a quoted string."""
+
+    def quoted(term: Term) -> str:
+        text = '"' + " ".join(w.replace('"', '""') for w in term.words) + '"'
+        return text + "*" if term.prefix else text
+
+    expression = ""
+    for term in terms:
+        if term.negated:
+            continue
+        piece = quoted(term)
+        joiner = " OR " if term.or_before else " AND "
+        expression = piece if not expression else f"({expression}){joiner}{piece}"
+    for term in terms:
+        if term.negated:
+            expression = f"({expression}) NOT {quoted(term)}"
+    return expression
+
+
+# --- the API used by selectors --------------------------------------------------------------
+
+
+def talk_match(text: str) -> tuple[str, str, list]:
+    """SQL for "this talk matches" and for its rank (higher is better), with parameters
+    (used by both); the SQL refers to the talk table as `talks_talk`."""
+    terms = parse(text)
+    if connection.vendor == "postgresql":
+        query, params = _pg_tsquery(terms)
+        return (
+            f'"talks_talk"."search_vector" @@ {query}',
+            f'ts_rank_cd("talks_talk"."search_vector", {query}, 32)',
+            params,
+        )
+    match = f'"talks_talk"."id" IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)'
+    rank = (
+        f"(SELECT -bm25({FTS_TABLE}, 10.0, 5.0, 1.0) FROM {FTS_TABLE} "
+        f'WHERE {FTS_TABLE} MATCH %s AND rowid = "talks_talk"."id")'
+    )
+    return match, rank, [_fts_query(terms)]
+
+
+def name_match(text: str, column: str) -> tuple[str, str, list]:
+    """SQL for "this name is like the text" and for its similarity, with parameters."""
+    words = " ".join(w for term in parse(text) if not term.negated for w in term.words)
+    similarity = f"word_similarity(%s, {column})"
+    if connection.vendor == "postgresql":
+        # The operator form can use the trigram index; the threshold is NAME_SIMILARITY.
+        return f"%s <%% {column}", similarity, [words]
+    return f"{similarity} >= {NAME_SIMILARITY}", similarity, [words]
+
+
+def refresh_talk_search(talk_ids: Iterable[int] | None = None) -> None:
+    """Recompute the search text of these talks (None: of every talk), in one statement."""
+    ids = None if talk_ids is None else sorted(set(talk_ids))
+    if ids == []:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            where, params = ("", []) if ids is None else ("WHERE t.id = ANY(%s)", [ids])
+            cursor.execute(f"UPDATE talks_talk t SET search_vector = {PG_DOCUMENT} {where}", params)
+            return
+        placeholders = ", ".join(["%s"] * len(ids)) if ids is not None else ""
+        where = "" if ids is None else f"WHERE t.id IN ({placeholders})"
+        params = [] if ids is None else ids
+        delete_where = "" if ids is None else f" WHERE rowid IN ({placeholders})"
+        cursor.execute(f"DELETE FROM {FTS_TABLE}{delete_where}", params)
+        cursor.execute(
+            f"""INSERT INTO {FTS_TABLE} (rowid, title, names, abstract)
+                SELECT t.id, t.title,
+                  coalesce((SELECT group_concat(s.name, ' ') FROM talks_talkspeaker ts
+                     JOIN talks_speaker s ON s.id = ts.speaker_id WHERE ts.talk_id = t.id), '')
+                  || ' ' ||
+                  coalesce((SELECT group_concat(p.name, ' ') FROM talks_talk_topics tt
+                     JOIN talks_topic p ON p.id = tt.topic_id WHERE tt.talk_id = t.id), ''),
+                  t.abstract || ' ' || e.name
+                FROM talks_talk t JOIN talks_event e ON e.id = t.event_id {where}""",
+            params,
+        )
+
+
+def talks_of(*, speaker_ids=(), topic_ids=(), event_ids=()) -> list[int]:
+    """Ids of the talks whose search text mentions these speakers, topics or events."""
+    from talks.models import Talk, TalkSpeaker
+
+    ids = (
+        set(
+            TalkSpeaker.objects.filter(speaker_id__in=list(speaker_ids)).values_list(
+                "talk_id", flat=True
+            )
+        )
+        if speaker_ids
+        else set()
+    )
+    if topic_ids:
+        ids |= set(
+            Talk.topics.through.objects.filter(topic_id__in=list(topic_ids)).values_list(
+                "talk_id", flat=True
+            )
+        )
+    if event_ids:
+        ids |= set(Talk.objects.filter(event_id__in=list(event_ids)).values_list("id", flat=True))
+    return sorted(ids)
+
+
+# --- trigram word similarity for SQLite, as pg_trgm computes it ------------------------------
+
+
+def _trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def word_similarity(query: str | None, text: str | None) -> float:
+    """pg_trgm's word_similarity: how well `query` matches some extent of `text`'s words."""
+    if not query or not text:
+        return 0.0
+    query_words = WORD.findall(query.lower())
+    text_words = WORD.findall(text.lower())
+    wanted = set().union(*(_trigrams(w) for w in query_words)) if query_words else set()
+    if not wanted or not text_words:
+        return 0.0
+    best = 0.0
+    for start in range(len(text_words)):
+        have: set[str] = set()
+        for end in range(start, len(text_words)):
+            have |= _trigrams(text_words[end])
+            best = max(best, len(wanted & have) / len(wanted))
+    return best
+
+
+@receiver(connection_created)
+def _register_sqlite_functions(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "word_similarity", 2, word_similarity, deterministic=True
+        )
