@@ -13,16 +13,18 @@ import gzip
 import io
 import json
 import os
+import queue
 import shutil
 import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from talks.languages import bcp47
@@ -252,6 +254,50 @@ class Pending:
     record: dict
 
 
+class SearchRefresher:
+    """Refreshes search text of committed batches on its own connection and thread, so
+    PostgreSQL builds vectors while Python reads the next batch. Inside a transaction, or
+    on SQLite, another connection could not see (or could not write next to) the rows:
+    then it refreshes in line."""
+
+    def __init__(self) -> None:
+        self.background = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.queue: queue.Queue = queue.Queue(maxsize=8)
+        self.error: BaseException | None = None
+        if self.background:
+            self.thread = threading.Thread(target=self._work, name="search-refresh", daemon=True)
+            self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            while (ids := self.queue.get()) is not None:
+                if self.error is None:
+                    with transaction.atomic():
+                        refresh_talk_search(ids)
+        except BaseException as error:  # reported by close() on the importing thread
+            self.error = error
+            while self.queue.get() is not None:
+                pass
+        finally:
+            connection.close()
+
+    def add(self, talk_ids: list[int]) -> None:
+        """Refresh these talks: now, or in the background once the batch has committed."""
+        if not talk_ids:
+            return
+        if self.background:
+            transaction.on_commit(lambda: self.queue.put(talk_ids))
+        else:
+            refresh_talk_search(talk_ids)
+
+    def close(self) -> None:
+        if self.background:
+            self.queue.put(None)
+            self.thread.join()
+            if self.error is not None:
+                raise self.error
+
+
 class Importer:
     def __init__(
         self,
@@ -275,33 +321,51 @@ class Importer:
 
     def run(self, sources: list[Source]) -> ImportReport:
         with transaction.atomic() if self.strict else nullcontext():
-            total = 2 * sum(source.size for source in sources)
-            done = 0
-            for pass_kinds in (("event", "speaker", "topic"), ("talk",)):
-                batches: dict[str, list[Pending]] = {kind: [] for kind in pass_kinds}
-                for source in sources:
-
-                    def progress(position: int, base: int = done) -> None:
-                        if self.on_progress is not None:
-                            self.on_progress(self.records_read, base + position, total)
-
-                    for line, record, why_not in read_records(source, progress):
-                        self.records_read += 1
-                        if record is None:
-                            if pass_kinds[0] == "event":  # report unreadable lines once
-                                self.bad(Pending(source, line, {}), why_not)
-                            continue
-                        kind = record["type"]
-                        if kind not in batches:
-                            continue
-                        batches[kind].append(Pending(source, line, record))
-                        if len(batches[kind]) >= self.batch_size:
-                            self.flush(kind, batches[kind])
-                            batches[kind] = []
-                    done += source.size
-                for kind, batch in batches.items():
-                    self.flush(kind, batch)
+            self.search = SearchRefresher()
+            try:
+                self._passes(sources)
+            finally:
+                self.search.close()
         return self.report
+
+    def _passes(self, sources: list[Source]) -> None:
+        total = 2 * sum(source.size for source in sources)
+        done = 0
+        for pass_kinds in (("event", "speaker", "topic"), ("talk",)):
+            batches: dict[str, list[Pending]] = {kind: [] for kind in pass_kinds}
+            for source in sources:
+
+                def progress(position: int, base: int = done) -> None:
+                    if self.on_progress is not None:
+                        self.on_progress(self.records_read, base + position, total)
+
+                for line, record, why_not in read_records(source, progress):
+                    self.records_read += 1
+                    if record is None:
+                        if pass_kinds[0] == "event":  # report unreadable lines once
+                            self.bad(Pending(source, line, {}), why_not)
+                        continue
+                    kind = record["type"]
+                    if kind not in batches:
+                        continue
+                    batches[kind].append(Pending(source, line, record))
+                    if len(batches[kind]) >= self.batch_size:
+                        self.flush(kind, batches[kind])
+                        batches[kind] = []
+                done += source.size
+            for kind, batch in batches.items():
+                self.flush(kind, batch)
+            self._analyze()
+
+    @staticmethod
+    def _analyze() -> None:
+        """Fresh planner statistics, so lookups by talk use their indexes as tables grow."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "ANALYZE talks_event, talks_speaker, talks_topic, talks_talk, "
+                    "talks_talkspeaker, talks_talk_topics"
+                )
 
     def flush(self, kind: str, batch: list[Pending]) -> None:
         if not batch:
@@ -353,7 +417,7 @@ class Importer:
         if to_update:
             model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
             if "name" in changed_fields:
-                refresh_talk_search(talks_of(**{f"{kind}_ids": [obj.pk for obj in to_update]}))
+                self.search.add(talks_of(**{f"{kind}_ids": [obj.pk for obj in to_update]}))
         self.report.created[kind] += len(to_create)
         self.report.updated[kind] += len(to_update)
 
@@ -448,7 +512,7 @@ class Importer:
             for talk in [*to_create, *relink]
             for topic_id in links[talk.slug][1]
         )
-        refresh_talk_search([talk.pk for talk in [*to_create, *to_update]])
+        self.search.add([talk.pk for talk in [*to_create, *to_update]])
         self.report.created["talk"] += len(to_create)
         self.report.updated["talk"] += len(to_update)
 

@@ -251,3 +251,15 @@ def test_generator_is_deterministic_and_shaped_as_asked(tmp_path):
     _, err, code = run("import_catalogue", str(a), "--quiet")
     assert code == 0, err
     assert Talk.objects.count() == 600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_import_refreshes_search_text():
+    """Outside a transaction the PostgreSQL import refreshes search text in the background."""
+    from talks.selectors import TalkFilters, talk_list
+
+    _, err, code = run("import_catalogue", str(SAMPLE), "--quiet", "--batch-size", "40")
+    assert code == 0, err
+    found = talk_list(filters=TalkFilters(search="sslerror"), order="relevance")
+    assert [talk.title for talk in found] == ["SSLError, now what?"]
+    assert talk_list(filters=TalkFilters(search="celery"), order="relevance").count() >= 2
