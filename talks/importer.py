@@ -238,6 +238,10 @@ def _slug_list(record: dict, name: str) -> list[str]:
     return list(dict.fromkeys(s.strip() for s in value))  # repeated slugs count once
 
 
+def _differences(obj: models.Model, values: dict) -> list[str]:
+    return [name for name, value in values.items() if getattr(obj, name) != value]
+
+
 def _check(obj: models.Model) -> None:
     problems = validation_problems(obj)
     if problems:
@@ -377,6 +381,13 @@ class Importer:
             else:
                 self._simple(kind, batch)
 
+    def _change(self, obj: models.Model, values: dict, changed: list[str]) -> None:
+        """Give `obj` the record's differing values, by the same rules as a new row."""
+        for name in changed:
+            setattr(obj, name, values[name])
+        _check(obj)
+        obj.updated_at = self.now
+
     def _latest_by_slug(self, batch: list[Pending]) -> dict[str, Pending]:
         """The batch's records by slug; of repeated slugs the later record wins."""
         by_slug: dict[str, Pending] = {}
@@ -401,14 +412,11 @@ class Importer:
                     _check(obj)
                     to_create.append(obj)
                     continue
-                changed = [n for n, v in values.items() if getattr(obj, n) != v]
+                changed = _differences(obj, values)
                 if not changed:
                     self.report.unchanged[kind] += 1
                     continue
-                for name in changed:
-                    setattr(obj, name, values[name])
-                _check(obj)
-                obj.updated_at = self.now
+                self._change(obj, values, changed)
                 to_update.append(obj)
                 changed_fields.update(changed)
             except RecordError as error:
@@ -477,17 +485,14 @@ class Importer:
                     links[slug] = (billing, tagged)
                     continue
                 values["event_id"] = event_ids[event_slug]
-                changed = [n for n, v in values.items() if getattr(talk, n) != v]
+                changed = _differences(talk, values)
                 relinked = current_speakers[talk.pk] != billing or current_topics[talk.pk] != set(
                     tagged
                 )
                 if not changed and not relinked:
                     self.report.unchanged["talk"] += 1
                     continue
-                for name in changed:
-                    setattr(talk, name, values[name])
-                _check(talk)
-                talk.updated_at = self.now
+                self._change(talk, values, changed)
                 to_update.append(talk)
                 changed_fields.update(changed)
                 if relinked:
