@@ -23,6 +23,8 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
+from talks.models import Talk, TalkSpeaker
+
 MAX_QUERY_LENGTH = 256  # characters of search text considered; the rest is ignored
 NAME_SIMILARITY = 0.6  # word similarity a name needs: pg_trgm's default for its <% operator
 STRONG_NAME_MATCH = 0.75  # names this similar come before talks in `search`
@@ -107,9 +109,9 @@ def _pg_tsquery(terms: list[Term]) -> tuple[str, list]:
         expression = ""
         for term in terms:
             if term.prefix:
-                word = f"{term.words[0]}:*"
+                # Only \w characters reach here, so quoting the word is safe.
                 piece = f"to_tsquery('{config}', unaccent(%s))"
-                params.append(f"'{word[:-2]}':*")
+                params.append(f"'{term.words[0]}':*")
             else:
                 text = " ".join(term.words)
                 text = f'"{text}"' if len(term.words) > 1 else text
@@ -207,8 +209,6 @@ def refresh_talk_search(talk_ids: Iterable[int] | None = None) -> None:
 
 def talks_of(*, speaker_ids=(), topic_ids=(), event_ids=()) -> list[int]:
     """Ids of the talks whose search text mentions these speakers, topics or events."""
-    from talks.models import Talk, TalkSpeaker
-
     ids = (
         set(
             TalkSpeaker.objects.filter(speaker_id__in=list(speaker_ids)).values_list(
