@@ -149,8 +149,9 @@ def talk_filters(filter: TalkFilter | None) -> selectors.TalkFilters | None:
     return None if filters == selectors.TalkFilters() else filters
 
 
-def list_order(info, order_by: Enum | None, default: Enum, searching: bool) -> str:
+def list_order(info, order_by: Enum | None, default: Enum, filters) -> str:
     """The selector ordering: best match first when searching, unless orderBy was given."""
+    searching = filters is not None and filters.search is not None
     given = "orderBy" in info.selected_fields[0].arguments
     if searching and not given:
         return "relevance"

@@ -157,8 +157,7 @@ class Query:
     ) -> TalkConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = talk_filters(filter)
-        searching = filters is not None and filters.search is not None
-        order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, searching)
+        order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
         queryset = selectors.talk_list(filters=filters, order=order)
         if selects(info, "edges", "node", "event"):
             queryset = queryset.select_related("event")
@@ -179,8 +178,7 @@ class Query:
     ) -> SpeakerConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
-        searching = filters is not None and filters.search is not None
-        order = list_order(info, order_by, SpeakerOrder.NAME_ASC, searching)
+        order = list_order(info, order_by, SpeakerOrder.NAME_ASC, filters)
         queryset = selectors.speaker_list(filters=filters, order=order)
         prime = None
         if order == SpeakerOrder.TALK_COUNT_DESC.value:
@@ -200,8 +198,7 @@ class Query:
     ) -> EventConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
-        searching = filters is not None and filters.search is not None
-        order = list_order(info, order_by, EventOrder.STARTS_ON_DESC, searching)
+        order = list_order(info, order_by, EventOrder.STARTS_ON_DESC, filters)
         queryset = selectors.event_list(filters=filters, order=order)
         return await paginate(EventConnection, queryset, rows)
 
@@ -218,8 +215,7 @@ class Query:
     ) -> TopicConnection:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = filter.to_selector() if filter is not None else None
-        searching = filters is not None and filters.search is not None
-        order = list_order(info, order_by, TopicOrder.NAME_ASC, searching)
+        order = list_order(info, order_by, TopicOrder.NAME_ASC, filters)
         queryset = selectors.topic_list(filters=filters, order=order)
         prime = None
         if order == TopicOrder.TALK_COUNT_DESC.value:

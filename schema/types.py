@@ -104,8 +104,7 @@ async def nested_talks(
     filters = talk_filters(filter)
     with_event = selects(info, "edges", "node", "event")
     loaders = info.context.loaders
-    searching = filters is not None and filters.search is not None
-    order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, searching)
+    order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
     key = TalkPageKey(parent, filters, order, rows, with_event)
     talks = await loaders.talk_page.load((key, parent_id))
     if with_event:
