@@ -17,6 +17,25 @@ WORDS = (
     "web framework flask fastapi starlette asgi wsgi server middleware template form admin "
     "search ranking text unicode internationalization accessibility frontend javascript"
 ).split()
+# Everyday words of talk abstracts, most frequent first (stop words left in: the search
+# configuration drops them as it would from real text).
+FILLER = (
+    "the and to a of in is for you this we with it how that will as on are can be your by "
+    "about what use have or at more like but from all these our also not when so has which "
+    "why new into if time learn they work through make build create help them their over "
+    "based my easy while many just one get such first out most should want even its large "
+    "need live simple only go cover way was there other no experience show see approach "
+    "type where up look years issues provide concepts know team solve been examples very "
+    "write making common things run process often practices features makes different "
+    "solutions problem started does because popular challenges real better design any key "
+    "without tasks take after focus working good own than environment various practical "
+    "analysis those full provides both start level might state however every doing much "
+    "between top including useful share did deep part who may include try something give "
+    "right find come story journey lessons small teams everyday patterns ideas questions "
+    "answers mistakes tricks tips hands demo walk explore discover compare "
+    "choose avoid improve understand explain review change grow keep move open future past "
+    "today modern classic hard clever fun surprising"
+).split()
 FIRST = (
     "Ada Alex Ana Andrew Anna Ben Carla Chen Daniel Diana Elena Emma Farid Fatima Hana "
     "Ivan Jacob Jana Jin Kate Lars Leila Lynn Maria Mateo Mei Nadia Noah Olga Omar Paul "
@@ -77,15 +96,33 @@ LEVELS = [None, None, "beginner", "intermediate", "advanced", "all"]
 LANGUAGES = ["en"] * 12 + ["fr", "es", "pt-BR", "de", "ja", "ru"]
 
 
-def _text(rng: random.Random, low: int, high: int) -> str:
+def _zipf(count: int) -> list[float]:
+    """Cumulative weights 1/(k+1): the first items are picked far more often."""
+    return list(itertools.accumulate(1 / (k + 1) for k in range(count)))
+
+
+FILLER_WEIGHTS = _zipf(len(FILLER))
+# How often a word turns up in a talk beyond its own subject, as in real catalogues
+# (measured on the pyvideo sample: "python" in 58% of abstracts, "django" 15%, "web" 22%).
+COMMON = {"python": 0.55, "django": 0.15, "web": 0.2, "data": 0.18, "api": 0.1}
+
+
+def _text(rng: random.Random, low: int, high: int, subject: tuple[str, ...] = ()) -> str:
+    """Prose of `low` to `high` characters: Zipf-distributed everyday words, with the
+    subject's words and an occasional other technical term mixed in, like an abstract."""
     length = rng.randint(low, high)
-    words: list[str] = []
+    extra = [word for word, share in COMMON.items() if rng.random() < share]
+    technical = list(subject) + extra + ([rng.choice(WORDS)] if rng.random() < 0.3 else [])
+    sentences: list[str] = []
     size = 0
     while size < length:
-        sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 16)))
-        words.append(sentence[0].upper() + sentence[1:] + ".")
+        words = rng.choices(FILLER, cum_weights=FILLER_WEIGHTS, k=rng.randint(6, 16))
+        if technical:
+            words[rng.randrange(len(words))] = rng.choice(technical)
+        sentence = " ".join(words)
+        sentences.append(sentence[0].upper() + sentence[1:] + ".")
         size += len(sentence) + 2
-    return " ".join(words)[:length].rstrip() + "."
+    return " ".join(sentences)[:length].rstrip() + "."
 
 
 def generate(talks: int, seed: int) -> Iterator[dict]:
@@ -139,7 +176,7 @@ def generate(talks: int, seed: int) -> Iterator[dict]:
         yield {"type": "topic", "slug": slug, "name": f"{word.title()} {i}", "description": ""}
 
     # Zipf-like: speaker k is picked with weight 1/(k+1), so a few speak very often.
-    cumulative = list(itertools.accumulate(1 / (k + 1) for k in range(n_speakers)))
+    cumulative = _zipf(n_speakers)
     for i in range(talks):
         event_slug, starts = events[rng.randrange(n_events)]
         a, b = rng.sample(WORDS, 2)
@@ -151,7 +188,7 @@ def generate(talks: int, seed: int) -> Iterator[dict]:
             "type": "talk",
             "slug": f"talk-{i}",
             "title": title[0].upper() + title[1:],
-            "abstract": _text(rng, 300, 2000),
+            "abstract": _text(rng, 300, 2000, subject=(a, b)),
             "event": event_slug,
             "speakers": chosen,
             "topics": sorted(rng.sample(topics, rng.randint(1, 5))),
