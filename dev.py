@@ -72,6 +72,9 @@ def test(args: list[str]) -> None:
     env = {**os.environ}
     # Tests run with DEBUG off, as production does; they only need some secret key.
     env.setdefault("SECRET_KEY", "insecure-key-for-tests-only")
+    # ... but over plain HTTP: the test client and the e2e server speak no TLS.
+    env.setdefault("SECURE_SSL_REDIRECT", "0")
+    env.setdefault("SECURE_COOKIES", "0")
     os.chdir(ROOT)
     os.execve(PYTHON, [str(PYTHON), "-m", "pytest", *args], env)
 

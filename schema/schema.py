@@ -2,10 +2,14 @@
 
 import strawberry
 
+from schema.limits import RequestLimits
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.types import EventType, SpeakerType, TalkType, TopicType
 
 schema = strawberry.Schema(
-    query=Query, mutation=Mutation, types=[TalkType, SpeakerType, EventType, TopicType]
+    query=Query,
+    mutation=Mutation,
+    types=[TalkType, SpeakerType, EventType, TopicType],
+    extensions=[RequestLimits],
 )

@@ -1,18 +1,48 @@
-"""The /graphql/ endpoint: strawberry's async Django view with our context and GraphiQL."""
+"""The /graphql/ endpoint: GraphQL over HTTP as its specification describes, and GraphiQL.
 
+Status codes and media types follow the GraphQL-over-HTTP specification:
+- the response is `application/graphql-response+json` when the client accepts it and
+  `application/json` otherwise (406 if it accepts neither);
+- a request that is not GraphQL at all (bad JSON, no query, wrong types, a batch, an
+  unsupported Content-Type, a body over the size limit) is answered 400/413/415 with a
+  GraphQL error body;
+- a document that does not parse or validate (including our abuse limits) is 400 under
+  `application/graphql-response+json` and 200 under `application/json`, as the
+  specification asks for legacy clients;
+- GET runs queries only: a mutation over GET is 405 with `Allow: POST`;
+- database outages are 503 with a SERVICE_UNAVAILABLE error and `Retry-After`.
+"""
+
+import json
 import re
 from functools import cache
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.utils.decorators import classonlymethod
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from strawberry.django.views import AsyncGraphQLView
+from graphql import GraphQLError, OperationDefinitionNode
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import process_result
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from schema.context import Context
+from schema.limits import parse_document
 from talks.tokens import InvalidToken, token_user
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+DATABASE_DOWN = "The database is unavailable; please retry shortly."
 
 EXAMPLE_QUERY = """# The conference-talks API. Press the play button to run this query;
 # the Docs panel describes every type and field.
@@ -54,6 +84,137 @@ def graphiql_html() -> str:
     )
 
 
+class RequestError(Exception):
+    """A request that cannot be run as GraphQL; answered with `status` and one error."""
+
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", headers=None):
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+        self.headers = headers or {}
+
+
+def error_body(message: str, code: str) -> dict:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def json_response(body: Any, status: int, media_type: str, headers=None) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":")),
+        status=status,
+        content_type=f"{media_type}; charset=utf-8",
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def response_media_type(request: HttpRequest) -> str | None:
+    """The media type to answer with, from the Accept header; None if none is acceptable."""
+    accept = request.headers.get("Accept", "").strip()
+    if not accept:
+        return JSON
+    offered = []
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            offered.append(media.lower())
+    if GRAPHQL_RESPONSE in offered:
+        return GRAPHQL_RESPONSE
+    if {JSON, "application/*", "*/*"} & set(offered):
+        return JSON
+    return None
+
+
+def wants_graphiql(request: HttpRequest) -> bool:
+    return (
+        request.method == "GET"
+        and "query" not in request.GET
+        and "text/html" in request.headers.get("Accept", "")
+    )
+
+
+def request_parameters(request: HttpRequest) -> dict:
+    """query, variables, operationName and extensions of the request, checked."""
+    if request.method == "GET":
+        data: dict[str, Any] = dict(request.GET.items())
+        for name in ("variables", "extensions"):
+            if data.get(name):
+                try:
+                    data[name] = json.loads(data[name])
+                except ValueError as error:
+                    raise RequestError(400, f"`{name}` must be a JSON object.") from error
+    else:
+        content_type = request.content_type or ""
+        if content_type != JSON:
+            raise RequestError(
+                415,
+                "Send GraphQL requests as `Content-Type: application/json`.",
+                code="UNSUPPORTED_MEDIA_TYPE",
+            )
+        limit = settings.GRAPHQL_MAX_BODY_BYTES
+        too_large = RequestError(
+            413, f"The request body is larger than {limit:,} bytes.", "REQUEST_TOO_LARGE"
+        )
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise too_large
+        try:
+            body = request.body
+        except RequestDataTooBig as error:
+            raise too_large from error
+        if len(body) > limit:
+            raise too_large
+        try:
+            data = json.loads(body)
+        except ValueError as error:
+            raise RequestError(400, "The request body is not valid JSON.") from error
+    if isinstance(data, list):
+        raise RequestError(
+            400, "Batched requests are not supported; send one operation per request."
+        )
+    if not isinstance(data, dict):
+        raise RequestError(400, "The request body must be a JSON object.")
+    query = data.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError(400, "The request has no GraphQL `query` string.")
+    for name in ("variables", "extensions"):
+        if data.get(name) is not None and not isinstance(data[name], dict):
+            raise RequestError(400, f"`{name}` must be a JSON object.")
+    if data.get("operationName") is not None and not isinstance(data["operationName"], str):
+        raise RequestError(400, "`operationName` must be a string.")
+    return data
+
+
+def database_down(errors: list[GraphQLError]) -> bool:
+    return any(isinstance(e.original_error, OperationalError | InterfaceError) for e in errors)
+
+
+def operation_label(query: str, name: str | None) -> str | None:
+    """ "query Name", "mutation" ...: what the request runs, for the request log."""
+    try:
+        document = parse_document(query, settings.GRAPHQL_MAX_TOKENS)
+    except GraphQLError:
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            name is None or (definition.name and definition.name.value == name)
+        ):
+            label = definition.name.value if definition.name else ""
+            return f"{definition.operation.value} {label}".strip()
+    return None
+
+
 async def bearer_user(request: HttpRequest):
     """The user of the request's bearer token; None without an Authorization header."""
     header = request.headers.get("Authorization")
@@ -65,41 +226,93 @@ async def bearer_user(request: HttpRequest):
     return await sync_to_async(token_user)(secret.strip())
 
 
-def unauthenticated(message: str) -> JsonResponse:
-    response = JsonResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status=401,
-    )
-    response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-    return response
+class GraphQLView(View):
+    schema = None
+    graphiql = True
+    view_is_async = True  # dispatch below handles every method itself
 
-
-class GraphQLView(AsyncGraphQLView):
-    async def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
-        # A bad token is refused outright, never treated as anonymous.
-        try:
-            request.token_user = await bearer_user(request)
-        except InvalidToken as error:
-            return unauthenticated(str(error))
-        return await super().dispatch(request, *args, **kwargs)
-
-    async def get_context(self, request: HttpRequest, response: HttpResponse) -> Context:
-        return Context(request=request, response=response, token_user=request.token_user)
-
-    async def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        get_token(request)  # sets the CSRF cookie GraphiQL sends back with mutations
-        return await super().render_graphql_ide(request)
-
-    @property
-    def graphql_ide_html(self) -> str:
-        return graphiql_html()
-
-    @classmethod
+    @classonlymethod
     def for_settings(cls, schema):
-        view = cls.as_view(
-            schema=schema, graphql_ide="graphiql" if settings.GRAPHIQL_ENABLED else None
-        )
+        view = cls.as_view(schema=schema, graphiql=settings.GRAPHIQL_ENABLED)
         # Frontends POST queries without cookies or CSRF tokens, and a query changes
         # nothing, so Django's CSRF middleware must not answer them with 403. Whatever
         # acts on a session's authority (mutations) has to check CSRF itself.
         return csrf_exempt(view)
+
+    async def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        accepted = response_media_type(request)
+        media_type = accepted or JSON
+        try:
+            if request.method not in ("GET", "POST"):
+                raise RequestError(
+                    405, "Use GET or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
+                )
+            if self.graphiql and wants_graphiql(request):
+                get_token(request)  # sets the CSRF cookie GraphiQL sends with mutations
+                return HttpResponse(graphiql_html())
+            if accepted is None:
+                raise RequestError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.", "NOT_ACCEPTABLE")
+            try:
+                # A bad token is refused outright, never treated as anonymous.
+                user = await bearer_user(request)
+            except InvalidToken as error:
+                raise RequestError(
+                    401,
+                    str(error),
+                    "UNAUTHENTICATED",
+                    {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                ) from error
+            except (OperationalError, InterfaceError) as error:
+                raise RequestError(
+                    503, DATABASE_DOWN, "SERVICE_UNAVAILABLE", {"Retry-After": "5"}
+                ) from error
+            return await self.execute(request, request_parameters(request), user, media_type)
+        except RequestError as error:
+            return json_response(
+                error_body(error.message, error.code), error.status, media_type, error.headers
+            )
+
+    async def execute(
+        self, request: HttpRequest, data: dict, user, media_type: str
+    ) -> HttpResponse:
+        request.graphql_operation = operation_label(data["query"], data.get("operationName"))
+        if user is not None:
+            request.graphql_user_id = user.pk
+        sub_response = HttpResponse()
+        context = Context(request=request, response=sub_response, token_user=user)
+        allowed = {OperationType.QUERY}
+        if request.method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            result = await self.schema.execute(
+                data["query"],
+                variable_values=data.get("variables"),
+                context_value=context,
+                operation_name=data.get("operationName"),
+                allowed_operation_types=allowed,
+            )
+        except InvalidOperationTypeError as error:
+            raise RequestError(
+                405,
+                "Mutations must be sent with POST.",
+                "METHOD_NOT_ALLOWED",
+                {"Allow": "POST"},
+            ) from error
+        except CannotGetOperationTypeError as error:
+            raise RequestError(400, error.as_http_error_reason()) from error
+        except MissingQueryError as error:
+            raise RequestError(400, "The request has no GraphQL `query` string.") from error
+
+        body = process_result(result)
+        status, headers = 200, {}
+        if result.errors and database_down(result.errors):
+            body = {**error_body(DATABASE_DOWN, "SERVICE_UNAVAILABLE"), "data": None}
+            status, headers = 503, {"Retry-After": "5"}
+        elif isinstance(result, PreExecutionError) and media_type == GRAPHQL_RESPONSE:
+            status = 400
+        response = json_response(body, status, media_type, headers)
+        for name, value in sub_response.items():
+            if name.lower() != "content-type":
+                response[name] = value
+        response.cookies.update(sub_response.cookies)
+        return response

@@ -48,6 +48,8 @@ def server(transactional_db):
         "DEBUG": "0",
         "SECRET_KEY": "e2e-secret",
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
     }
     process = subprocess.Popen(
         [

@@ -1,0 +1,138 @@
+"""Abuse limits: each refused with a clear GraphQL error before any SQL runs."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from graphql import get_introspection_query
+
+from tests.factories import TalkFactory
+
+
+def post(query: str, variables: dict | None = None, **headers):
+    return Client().post(
+        "/graphql/",
+        json.dumps({"query": query, "variables": variables or {}}),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def refused_without_sql(query: str, variables: dict | None = None) -> dict:
+    """The first error of a refused query, which must have run no SQL at all."""
+    with CaptureQueriesContext(connection) as captured:
+        response = post(query, variables)
+    assert captured.captured_queries == []
+    body = response.json()
+    assert body.get("data") is None
+    assert body["errors"], body
+    return body["errors"][0]
+
+
+def nested(levels: int, first: int = 100) -> str:
+    """talks > speakers > talks > ... `levels` connections deep."""
+    query = "slug"
+    for level in range(levels):
+        if level % 2 == 0:
+            query = f"talks(first: {first}) {{ edges {{ node {{ {query} }} }} }}"
+        else:
+            query = f"speakers {{ {query} }}"
+    return "{ " + query + " }"
+
+
+@pytest.fixture
+def some_talks(db):
+    TalkFactory.create_batch(3)
+
+
+def test_nested_pages_cannot_multiply_into_billions(some_talks):
+    error = refused_without_sql(nested(5))
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "could return up to 301,301,300 objects" in error["message"]
+    assert "the limit is 20,000" in error["message"]
+
+
+def test_cost_sees_page_sizes_given_by_variables(some_talks):
+    query = """query ($n: Int) { talks(first: $n) { edges { node {
+      speakers { talks(first: $n) { edges { node { slug } } } } } } } }"""
+    assert refused_without_sql(query, {"n": 100})["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "errors" not in post(query, {"n": 5}).json()
+
+
+def test_the_benchmark_workload_fits_the_cost_limit(some_talks):
+    q3 = """{ speakers(first: 50, orderBy: TALK_COUNT_DESC) { edges { node { name talkCount
+      talks(first: 10) { edges { node { title event { name } topics { name talkCount } } } }
+    } } } }"""
+    assert "errors" not in post(q3).json()
+
+
+def event_chain(events: int) -> str:
+    """talks > node > event > talks > ...: 4 levels of depth per event hop."""
+    query = "slug"
+    for _ in range(events):
+        query = f"talks(first: 1) {{ edges {{ node {{ event {{ {query} }} }} }} }}"
+    return "{ " + query + " }"
+
+
+def test_depth_limit(some_talks):
+    assert "errors" not in post(event_chain(3)).json()  # 12 levels: allowed
+    error = refused_without_sql(event_chain(4))
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "is 16 levels deep; the limit is 12" in error["message"]
+
+
+def test_alias_limit(some_talks):
+    fields = " ".join(f"a{i}: __typename" for i in range(21))
+    error = refused_without_sql("{ " + fields + " }")
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "uses 21 aliases; the limit is 20" in error["message"]
+
+
+def test_token_limit(some_talks):
+    error = refused_without_sql("{ " + "__typename " * 2500 + "}")
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "more than 2000 tokens" in error["message"]
+
+
+def test_graphiql_introspection_fits_every_limit(db):
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    body = post(query).json()
+    assert "errors" not in body
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_introspection_can_be_switched_off(db, settings):
+    settings.GRAPHQL_INTROSPECTION = False
+    error = refused_without_sql("{ __schema { queryType { name } } }")
+    assert "introspection" in error["message"].lower()
+    assert "errors" not in post("{ __typename }").json()
+
+
+def test_page_size_cap_is_still_a_clear_error(some_talks):
+    error = post("{ talks(first: 101) { edges { node { slug } } } }").json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "`first` must be at most 100" in error["message"]
+
+
+def test_body_size_limit(db):
+    response = post("{ __typename }" + " " * 110_000)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+
+
+def test_batched_requests_are_refused(db):
+    response = Client().post(
+        "/graphql/",
+        json.dumps([{"query": "{ __typename }"}, {"query": "{ __typename }"}]),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "Batched requests are not supported" in response.json()["errors"][0]["message"]

@@ -1,0 +1,76 @@
+"""Production settings: what `manage.py` says with the environment an operator sets."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = {
+    "SECRET_KEY": "k3y-" + "x9Qz7!p" * 10,
+    "ALLOWED_HOSTS": "talks.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://talks.example.org",
+    "CORS_ALLOWED_ORIGINS": "https://app.example.org",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_in_debug_mode():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, DEBUG="1")
+    assert result.returncode != 0
+    assert "DEBUG" in result.stdout + result.stderr
+
+
+def test_a_missing_secret_key_stops_start_up_with_a_clear_message():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_cors_allows_configured_frontends_only(settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.org"]
+    client = Client()
+    preflight = client.options(
+        "/graphql/",
+        headers={
+            "Origin": "https://app.example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.org"
+    assert "authorization" in preflight.headers["access-control-allow-headers"]
+    stranger = client.post(
+        "/graphql/",
+        '{"query": "{ __typename }"}',
+        content_type="application/json",
+        headers={"Origin": "https://evil.example.com"},
+    )
+    assert "access-control-allow-origin" not in stranger.headers
