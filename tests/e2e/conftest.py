@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -37,19 +38,19 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
-@pytest.fixture
-def server(transactional_db):
-    """A uvicorn process on the test database, which holds the committed demo catalogue."""
-    call_command("load_demo", stdout=io.StringIO())
+@contextmanager
+def running_server(database_url: str, **env: str):
+    """A uvicorn process on `database_url`; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url,
         "DEBUG": "0",
         "SECRET_KEY": "e2e-secret",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
+        **env,
     }
     process = subprocess.Popen(
         [
@@ -75,16 +76,26 @@ def server(transactional_db):
     deadline = time.monotonic() + 30
     while True:
         try:
-            httpx.get(f"{base}/graphql/", params={"query": "{__typename}"}, timeout=1)
+            httpx.get(f"{base}/healthz", timeout=1)
             break
         except httpx.TransportError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 pytest.fail(f"server did not start:\n{process.stdout.read().decode()}")
             time.sleep(0.1)
-    yield base
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def server(transactional_db):
+    """A uvicorn process on the test database, which holds the committed demo catalogue."""
+    call_command("load_demo", stdout=io.StringIO())
+    with running_server(test_database_url()) as base:
+        yield base
