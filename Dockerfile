@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# Production image: psycopg2 built against libpq, non-root, uvicorn workers.
-# Migrations are a separate step:  docker run --rm IMAGE python manage.py migrate
+# Production image: psycopg2 built against libpq, non-root, gunicorn + uvicorn workers.
+#   docker build -t talks-api .
+#   docker run --rm --env-file .env talks-api migrate     (one-off, before each release)
+#   docker run --env-file .env -p 8000:8000 talks-api      (serves; see compose.yaml)
 
 FROM python:3.11-slim AS build
 RUN apt-get update \
@@ -11,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY project ./project
 COPY schema ./schema
 COPY talks ./talks
+# psycopg2 from source, linked against the libpq installed above (not the -binary wheel).
 RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir ".[postgres]"
 
 FROM python:3.11-slim
@@ -24,9 +27,12 @@ COPY --chown=app manage.py ./
 COPY --chown=app project ./project
 COPY --chown=app schema ./schema
 COPY --chown=app talks ./talks
-ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+COPY --chown=app docker/entrypoint.sh /usr/local/bin/entrypoint
+ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PORT=8000
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v0
 USER app
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/graphql/?query=%7B__typename%7D', timeout=2)"
-CMD ["uvicorn", "project.asgi:application", "--lifespan", "off", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--proxy-headers"]
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+ENTRYPOINT ["entrypoint"]
+CMD ["web"]

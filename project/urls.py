@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import path
+from django.urls import path, re_path
+from django.views.static import serve
 
 from project.health import healthz, readyz
 from schema.schema import schema
@@ -15,5 +16,10 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    # The admin's CSS and JS under the local ASGI server; production serves collected files.
+    # The admin's CSS and JS under the local ASGI server, from the apps' folders.
     urlpatterns += staticfiles_urlpatterns()
+elif settings.SERVE_STATIC:
+    # Only the admin has static files; a CDN or the proxy can take over (SERVE_STATIC=0).
+    urlpatterns += [
+        re_path(r"^static/(?P<path>.*)$", serve, {"document_root": settings.STATIC_ROOT})
+    ]
