@@ -172,6 +172,16 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
+def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation a request runs: the one named `name`, or the first."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            name is None or (definition.name and definition.name.value == name)
+        ):
+            return definition
+    return None
+
+
 def check_cost(schema: GraphQLSchema, operation: OperationDefinitionNode, document, variables):
     """Raise a GraphQL error if the operation could return more objects than allowed."""
     root = schema.get_root_type(operation.operation)
@@ -243,11 +253,7 @@ class RequestLimits(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        name = context.operation_name
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode) and (
-                name is None or (definition.name and definition.name.value == name)
-            ):
-                check_cost(context.schema._schema, definition, document, context.variables)
-                break
+        operation = find_operation(document, context.operation_name)
+        if operation is not None:
+            check_cost(context.schema._schema, operation, document, context.variables)
         yield

@@ -28,7 +28,7 @@ from django.middleware.csrf import get_token
 from django.utils.decorators import classonlymethod
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import process_result
 from strawberry.http.ides import get_graphql_ide_html
@@ -37,7 +37,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
-from schema.limits import parse_document
+from schema.limits import find_operation, parse_document
 from talks.tokens import InvalidToken, token_user
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -206,13 +206,11 @@ def operation_label(query: str, name: str | None) -> str | None:
         document = parse_document(query, settings.GRAPHQL_MAX_TOKENS)
     except GraphQLError:
         return None
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and (
-            name is None or (definition.name and definition.name.value == name)
-        ):
-            label = definition.name.value if definition.name else ""
-            return f"{definition.operation.value} {label}".strip()
-    return None
+    operation = find_operation(document, name)
+    if operation is None:
+        return None
+    label = operation.name.value if operation.name else ""
+    return f"{operation.operation.value} {label}".strip()
 
 
 async def bearer_user(request: HttpRequest):
