@@ -4,17 +4,36 @@ A batch function makes one trip to a worker thread and runs one selector there, 
 field costs one SQL statement per level of the query however many parents it has.
 """
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
-from strawberry.dataloader import DataLoader
+from strawberry.dataloader import AbstractCache, DataLoader
 
 from talks import selectors
 from talks.models import Event, Speaker, Talk, Topic
 from talks.selectors import RowRange, TalkFilters, TalkParent
+
+
+class _Cache(AbstractCache):
+    """The loader's futures by key, in a dict `loaded` can read without indirection."""
+
+    def __init__(self) -> None:
+        self.futures: dict[Hashable, asyncio.Future] = {}
+
+    def get(self, key: Hashable) -> asyncio.Future | None:
+        return self.futures.get(key)
+
+    def set(self, key: Hashable, value: asyncio.Future) -> None:
+        self.futures[key] = value
+
+    def delete(self, key: Hashable) -> None:
+        del self.futures[key]
+
+    def clear(self) -> None:
+        self.futures.clear()
 
 
 def _loader(fetch: Callable[[list], dict], default: Callable[[], Any] = lambda: None) -> DataLoader:
@@ -24,7 +43,7 @@ def _loader(fetch: Callable[[list], dict], default: Callable[[], Any] = lambda: 
         found = await sync_to_async(fetch)(keys)
         return [found[key] if key in found else default() for key in keys]
 
-    return DataLoader(load_fn=load)
+    return DataLoader(load_fn=load, cache_map=_Cache())
 
 
 def _grouped_loader(fetch: Callable[[Hashable, list], dict], default: Callable[[], Any]):
@@ -47,18 +66,34 @@ def _grouped_loader(fetch: Callable[[Hashable, list], dict], default: Callable[[
     return _loader(fetch_all, default)
 
 
-@dataclass(frozen=True)
-class TalkCountKey:
+def loaded(loader: DataLoader, key: Hashable) -> Any:
+    """The value for `key` if `loader` already holds it, else the awaitable that loads it.
+
+    Resolvers return this so that graphql-core completes an already-loaded value on its
+    synchronous path; awaiting a finished future would still cost it a task per field.
+    """
+    future = loader.cache_map.futures.get(key)
+    if future is not None and future.done() and not future.cancelled() and not future.exception():
+        return future.result()
+    return loader.load(key)
+
+
+def is_pending(value: Any) -> bool:
+    """Whether `value`, as returned by `loaded`, still has to be awaited."""
+    return isinstance(value, asyncio.Future)
+
+
+class TalkCountKey(NamedTuple):
     parent: TalkParent
     filters: TalkFilters | None
 
 
-@dataclass(frozen=True)
-class TalkPageKey:
+class TalkPageKey(NamedTuple):
     parent: TalkParent
     filters: TalkFilters | None
     order: str
     rows: RowRange
+    columns: tuple[str, ...]
     with_event: bool
 
 
@@ -90,6 +125,7 @@ class Loaders:
                 filters=key.filters,
                 order=key.order,
                 rows=key.rows,
+                columns=key.columns,
                 with_event=key.with_event,
             ),
             list,

@@ -1,9 +1,19 @@
-"""Looking ahead at the selection set, to join what the query is about to ask for."""
+"""Looking ahead at the selection set, to load and join what the query is about to ask for.
 
-from collections.abc import Iterator, Sequence
+Directives are ignored: a field under `@skip` still counts, which costs at most a load
+or a join that was not needed, never a wrong answer. So are the type conditions of
+fragments, for the same reason.
+"""
 
+from collections.abc import Iterable, Iterator, Sequence
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
+from strawberry.utils.str_converters import to_snake_case
+
+__all__ = ["SelectedField", "columns", "node_fields", "own_fields", "selects", "subfields"]
 
 
 def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
@@ -14,17 +24,48 @@ def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
             yield from _fields(selection.selections)
 
 
-def selects(info: Info, *path: str) -> bool:
-    """Whether the current field's selection reaches `path`, through any fragments.
+def subfields(fields: Iterable[SelectedField]) -> list[SelectedField]:
+    """The fields selected on the values of `fields`, through any fragments."""
+    return [child for field in fields for child in _fields(field.selections)]
 
-    Directives are ignored: a field under `@skip` still counts, which costs at most a
-    join that was not needed, never a wrong answer.
-    """
+
+def _path(info: Info, path: Sequence[str]) -> list[SelectedField]:
     level: list[SelectedField] = list(info.selected_fields)
     for name in path:
-        level = [
-            child for field in level for child in _fields(field.selections) if child.name == name
-        ]
-        if not level:
-            return False
-    return True
+        level = [child for child in subfields(level) if child.name == name]
+    return level
+
+
+def selects(info: Info, *path: str) -> bool:
+    """Whether the current field's selection reaches `path`, through any fragments."""
+    return bool(_path(info, path))
+
+
+def own_fields(info: Info) -> list[SelectedField]:
+    """The fields selected on the current field's value."""
+    return subfields(info.selected_fields)
+
+
+def node_fields(info: Info) -> list[SelectedField]:
+    """The fields selected on the nodes of the current field's connection."""
+    return subfields(_path(info, ("edges", "node")))
+
+
+def columns(model: type[Model], fields: Iterable[SelectedField]) -> tuple[str, ...]:
+    """The model fields that `fields` read, for `QuerySet.only`: the primary key, every
+    selected column, and the foreign key of every selected to-one relation.
+
+    Other fields (relations to many, counts, `__typename`) are computed from the primary
+    key. A test checks that every field of every type falls in one of these groups, so an
+    object loaded this way never fetches a deferred column on its own.
+    """
+    wanted = {model._meta.pk.name}
+    for field in fields:
+        name = to_snake_case(field.name)
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if model_field.concrete and not model_field.many_to_many:
+            wanted.add(name)
+    return tuple(sorted(wanted))

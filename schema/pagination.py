@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -74,7 +74,7 @@ def build_connection(
     rows: Sequence[Any],
     start: int,
     has_next_page: bool,
-    total_count: Callable[[], Awaitable[int]],
+    total_count: Callable[[], Any],  # the count, or an awaitable of it
 ) -> C:
     edges = [
         relay.Edge(cursor=encode_cursor(start + index), node=row) for index, row in enumerate(rows)

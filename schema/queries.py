@@ -1,5 +1,6 @@
 """The Query root: lookups by global ID or slug, and the four top-level lists."""
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -27,8 +28,9 @@ from schema.filters import (
     talk_filters,
 )
 from schema.ids import INVALID_ID, NODE_TYPES, parse_global_id
-from schema.lookahead import selects
+from schema.lookahead import columns, node_fields, own_fields, selects
 from schema.pagination import build_connection, check_page_size, row_range
+from schema.prefetch import prefetch
 from schema.types import (
     EventConnection,
     EventType,
@@ -61,23 +63,33 @@ async def lookup(
     loaders = info.context.loaders
     name = NODE_TYPES[type_name]
     if slug is not None:
-        return await getattr(loaders, f"{name}_by_slug").load(slug)
-    found_type, pk = decode_global_id(id)
-    if found_type != type_name:
-        raise BadUserInput(
-            f"`id` is the ID of a {found_type}, not of a {type_name}.", argument="id"
-        )
-    return await getattr(loaders, name).load(pk)
+        found = await getattr(loaders, f"{name}_by_slug").load(slug)
+    else:
+        found_type, pk = decode_global_id(id)
+        if found_type != type_name:
+            raise BadUserInput(
+                f"`id` is the ID of a {found_type}, not of a {type_name}.", argument="id"
+            )
+        found = await getattr(loaders, name).load(pk)
+    if found is not None:
+        await prefetch(loaders, [found], own_fields(info))
+    return found
 
 
 async def paginate(
+    info: Info,
     connection_cls: type,
     queryset: QuerySet,
     rows: RowRange,
     *,
     after_fetch: Callable[[list], None] | None = None,
 ):
-    """A page of a top-level list: OFFSET/LIMIT on the indexed ordering, COUNT on demand."""
+    """A page of a top-level list: OFFSET/LIMIT on the indexed ordering, COUNT on demand.
+
+    Only the columns the query reads are fetched.
+    """
+    fields = node_fields(info)
+    page_query = queryset.only(*columns(queryset.model, fields))
 
     def fetch() -> tuple[int, int, list, int | None]:
         total, start, stop = None, rows.start, rows.stop
@@ -86,19 +98,24 @@ async def paginate(
             start, stop = max(start, total - rows.last), total
         stop = max(stop, start)
         # One row past the page tells whether a next page exists.
-        return start, stop, list(queryset[start : stop + 1]), total
+        return start, stop, list(page_query[start : stop + 1]), total
 
     start, stop, objects, total = await sync_to_async(fetch)()
     has_next_page = len(objects) > stop - start
     objects = objects[: stop - start]
     if after_fetch is not None:
         after_fetch(objects)
+    await prefetch(info.context.loaders, objects, fields)
 
-    async def total_count() -> int:
-        nonlocal total
-        if total is None:
-            total = await sync_to_async(queryset.count)()
-        return total
+    counting = None
+
+    def total_count() -> Any:
+        nonlocal counting
+        if total is not None:
+            return total
+        if counting is None:  # one COUNT, however many times `totalCount` is selected
+            counting = asyncio.ensure_future(sync_to_async(queryset.count)())
+        return counting
 
     return build_connection(
         connection_cls,
@@ -118,7 +135,10 @@ class Query:
     @strawberry.field(description="Any object by its global ID; null if it does not exist.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         type_name, pk = decode_global_id(id)
-        return await _loader(info, NODE_TYPES[type_name]).load(pk)
+        found = await _loader(info, NODE_TYPES[type_name]).load(pk)
+        if found is not None:
+            await prefetch(info.context.loaders, [found], own_fields(info))
+        return found
 
     @strawberry.field(description="One talk by exactly one of `id` or `slug`; null if unknown.")
     async def talk(
@@ -162,7 +182,11 @@ class Query:
         if selects(info, "edges", "node", "event"):
             queryset = queryset.select_related("event")
         return await paginate(
-            TalkConnection, queryset, rows, after_fetch=info.context.loaders.prime_events
+            info,
+            TalkConnection,
+            queryset,
+            rows,
+            after_fetch=info.context.loaders.prime_events,
         )
 
     @strawberry.field(description="Speakers, by name unless ordered otherwise.")
@@ -183,7 +207,7 @@ class Query:
         prime = None
         if order == SpeakerOrder.TALK_COUNT_DESC.value:
             prime = partial(info.context.loaders.prime_talk_counts, "speaker")
-        return await paginate(SpeakerConnection, queryset, rows, after_fetch=prime)
+        return await paginate(info, SpeakerConnection, queryset, rows, after_fetch=prime)
 
     @strawberry.field(description="Events, newest first unless ordered otherwise.")
     async def events(
@@ -200,7 +224,7 @@ class Query:
         filters = filter.to_selector() if filter is not None else None
         order = list_order(info, order_by, EventOrder.STARTS_ON_DESC, filters)
         queryset = selectors.event_list(filters=filters, order=order)
-        return await paginate(EventConnection, queryset, rows)
+        return await paginate(info, EventConnection, queryset, rows)
 
     @strawberry.field(description="Topics, by name unless ordered otherwise.")
     async def topics(
@@ -220,7 +244,7 @@ class Query:
         prime = None
         if order == TopicOrder.TALK_COUNT_DESC.value:
             prime = partial(info.context.loaders.prime_talk_counts, "topic")
-        return await paginate(TopicConnection, queryset, rows, after_fetch=prime)
+        return await paginate(info, TopicConnection, queryset, rows, after_fetch=prime)
 
     @strawberry.field(
         description="The best matches among talks, speakers, events and topics, best first."
@@ -229,4 +253,6 @@ class Query:
         text = checked_search(query)
         limit = settings.GRAPHQL_DEFAULT_PAGE_SIZE if first is None else first
         check_page_size(limit, "first")
-        return await sync_to_async(selectors.search_everything)(text, limit)
+        hits = await sync_to_async(selectors.search_everything)(text, limit)
+        await prefetch(info.context.loaders, hits, own_fields(info))
+        return hits

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.execution import ExecutionContext
 from schema.limits import RequestLimits
 from schema.mutations import Mutation
 from schema.queries import Query
@@ -12,4 +13,5 @@ schema = strawberry.Schema(
     mutation=Mutation,
     types=[TalkType, SpeakerType, EventType, TopicType],
     extensions=[RequestLimits],
+    execution_context_class=ExecutionContext,
 )

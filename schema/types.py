@@ -1,10 +1,12 @@
 """The object types: talks, speakers, events, topics, and the connections that page them.
 
 Resolvers receive Django model instances as `self`; every relation and count goes
-through the request's DataLoaders (`info.context.loaders`).
+through the request's DataLoaders (`info.context.loaders`), usually prefetched by the
+resolver that returned the objects (see `schema.prefetch`), so these resolvers are plain
+functions that return a loaded value, or an awaitable when it is not loaded yet.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -21,9 +23,10 @@ from schema.filters import (
     list_order,
     talk_filters,
 )
-from schema.loaders import TalkCountKey, TalkPageKey
-from schema.lookahead import selects
+from schema.loaders import TalkCountKey, TalkPageKey, loaded
+from schema.lookahead import columns, node_fields
 from schema.pagination import build_connection, row_range
+from schema.prefetch import prefetch, relation, resolve_relation
 from talks import models
 from talks.selectors import TalkParent
 
@@ -56,30 +59,27 @@ class TalkType(ModelNode):
     created_at: datetime = strawberry.field(description="When this record was created.")
     updated_at: datetime = strawberry.field(description="When this record last changed.")
 
-    @strawberry.field(description="The event the talk was given at.")
-    async def event(self, info: Info) -> "EventType":
-        return await info.context.loaders.event.load(self.event_id)
+    @strawberry.field(description="The event the talk was given at.", metadata=relation("event"))
+    def event(self, info: Info) -> "EventType":
+        return resolve_relation(info.context.loaders, self, "event")
 
-    @strawberry.field(description="The speakers in billing order.")
-    async def speakers(self, info: Info) -> list["SpeakerType"]:
-        return await info.context.loaders.speakers_of_talk.load(self.id)
+    @strawberry.field(description="The speakers in billing order.", metadata=relation("speakers"))
+    def speakers(self, info: Info) -> list["SpeakerType"]:
+        return resolve_relation(info.context.loaders, self, "speakers")
 
-    @strawberry.field(description="The talk's topics, by name.")
-    async def topics(self, info: Info) -> list["TopicType"]:
-        return await info.context.loaders.topics_of_talk.load(self.id)
-
-
-def _count_loader(info: Info, key: Any) -> Callable[[], Awaitable[int]]:
-    return lambda: info.context.loaders.talk_count.load(key)
+    @strawberry.field(description="The talk's topics, by name.", metadata=relation("topics"))
+    def topics(self, info: Info) -> list["TopicType"]:
+        return resolve_relation(info.context.loaders, self, "topics")
 
 
 @strawberry.type(description="A page of a list, with the size of the whole list.")
 class CountedConnection(relay.Connection[relay.NodeType]):
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
+    # Returns the count, or an awaitable of it when it is not known yet.
+    count: strawberry.Private[Callable[[], Any]]
 
     @strawberry.field(description="How many items match, over all pages.")
-    async def total_count(self) -> int:
-        return await self.count()
+    def total_count(self) -> int:
+        return self.count()
 
 
 @strawberry.type(name="TalkConnection", description="A page of talks.")
@@ -102,13 +102,15 @@ async def nested_talks(
     """A parent's page of talks; every parent in the request shares one query."""
     rows = row_range(first=first, after=after, last=last, before=before)
     filters = talk_filters(filter)
-    with_event = selects(info, "edges", "node", "event")
+    fields = node_fields(info)
+    with_event = any(field.name == "event" for field in fields)
     loaders = info.context.loaders
     order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
-    key = TalkPageKey(parent, filters, order, rows, with_event)
+    key = TalkPageKey(parent, filters, order, rows, columns(models.Talk, fields), with_event)
     talks = await loaders.talk_page.load((key, parent_id))
     if with_event:
         loaders.prime_events(talks)
+    await prefetch(loaders, talks, fields)
     if rows.stop is None:
         start = talks[0].row_number - 1 if talks else rows.start
         page, has_next_page = talks, False
@@ -120,7 +122,7 @@ async def nested_talks(
         rows=page,
         start=start,
         has_next_page=has_next_page,
-        total_count=_count_loader(info, (TalkCountKey(parent, filters), parent_id)),
+        total_count=lambda: loaded(loaders.talk_count, (TalkCountKey(parent, filters), parent_id)),
     )
 
 
@@ -150,11 +152,13 @@ def talks_field(parent: TalkParent, description: str):
     return strawberry.field(resolver=resolve, description=description)
 
 
-def talk_count_field(parent: TalkParent, description: str):
-    async def resolve(self, info: Info) -> int:
-        return await info.context.loaders.talk_count.load((TalkCountKey(parent, None), self.id))
+def talk_count_field(description: str):
+    def resolve(self, info: Info) -> int:
+        return resolve_relation(info.context.loaders, self, "talkCount")
 
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(
+        resolver=resolve, description=description, metadata=relation("talkCount")
+    )
 
 
 @strawberry.type(name="Event", description="A conference, meetup, sprint or podcast.")
@@ -171,12 +175,15 @@ class EventType(ModelNode):
     country: str = strawberry.field(description='"" when unknown, never null.')
     url: str = strawberry.field(description='The event\'s website; "" when unknown.')
     description: str = strawberry.field(description='About the event; "" when unknown.')
-    talk_count = talk_count_field("event", "How many talks the event has.")
+    talk_count = talk_count_field("How many talks the event has.")
     talks = talks_field("event", "The event's talks, newest first unless ordered otherwise.")
 
-    @strawberry.field(description="The distinct speakers of the event's talks, by name.")
-    async def speakers(self, info: Info) -> list["SpeakerType"]:
-        return await info.context.loaders.speakers_of_event.load(self.id)
+    @strawberry.field(
+        description="The distinct speakers of the event's talks, by name.",
+        metadata=relation("speakers"),
+    )
+    def speakers(self, info: Info) -> list["SpeakerType"]:
+        return resolve_relation(info.context.loaders, self, "speakers")
 
 
 @strawberry.type(name="Speaker", description="A person who gave at least one talk.")
@@ -191,12 +198,15 @@ class SpeakerType(ModelNode):
     website: str = strawberry.field(description='"" when unknown.')
     twitter: str = strawberry.field(description='Handle without "@"; "" when unknown.')
     github: str = strawberry.field(description='User name; "" when unknown.')
-    talk_count = talk_count_field("speaker", "How many talks the speaker gave.")
+    talk_count = talk_count_field("How many talks the speaker gave.")
     talks = talks_field("speaker", "The speaker's talks, newest first unless ordered otherwise.")
 
-    @strawberry.field(description="The distinct events the speaker spoke at, newest first.")
-    async def events(self, info: Info) -> list[EventType]:
-        return await info.context.loaders.events_of_speaker.load(self.id)
+    @strawberry.field(
+        description="The distinct events the speaker spoke at, newest first.",
+        metadata=relation("events"),
+    )
+    def events(self, info: Info) -> list[EventType]:
+        return resolve_relation(info.context.loaders, self, "events")
 
 
 @strawberry.type(name="Topic", description="A subject that talks are tagged with.")
@@ -207,7 +217,7 @@ class TopicType(ModelNode):
     slug: str = strawberry.field(description="Stable, human-readable key; unique among topics.")
     name: str = strawberry.field(description="The topic's display name.")
     description: str = strawberry.field(description='"" when there is none.')
-    talk_count = talk_count_field("topic", "How many talks have this topic.")
+    talk_count = talk_count_field("How many talks have this topic.")
     talks = talks_field("topic", "Talks on this topic, newest first unless ordered otherwise.")
 
 

@@ -203,17 +203,16 @@ def objects_by_key(model, field: str, keys: Iterable) -> dict:
     return model.objects.in_bulk(list(keys), field_name=field)
 
 
-def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
-    """Each talk's speakers in billing order."""
-    result: dict[int, list[Speaker]] = defaultdict(list)
-    links = (
-        TalkSpeaker.objects.filter(talk_id__in=list(talk_ids))
-        .select_related("speaker")
-        .order_by("talk_id", "position")
-    )
-    for link in links:
-        result[link.talk_id].append(link.speaker)
-    return result
+# The columns a relation loads for the objects it returns: everything the API shows.
+# Only talks show their timestamps, so the other models leave them deferred.
+RELATED_COLUMNS: dict[type, list[str]] = {
+    model: [
+        field.attname
+        for field in model._meta.concrete_fields
+        if model is Talk or field.name not in ("created_at", "updated_at")
+    ]
+    for model in (Talk, Speaker, Event, Topic)
+}
 
 
 def _by_parent(objects: Iterable) -> dict[int, list]:
@@ -224,33 +223,67 @@ def _by_parent(objects: Iterable) -> dict[int, list]:
     return result
 
 
+def _related(model, rows: QuerySet) -> dict[int, list]:
+    """Rows of `(parent_id, *RELATED_COLUMNS[model])` as each parent's list of objects.
+
+    An object appearing under many parents (a topic of many talks) is built once and
+    shared, which is most of the cost of reading these rows.
+    """
+    columns = RELATED_COLUMNS[model]
+    objects: dict[int, object] = {}
+    result: dict[int, list] = defaultdict(list)
+    for parent_id, *values in rows:
+        obj = objects.get(values[0])
+        if obj is None:
+            obj = objects[values[0]] = model.from_db(rows.db, columns, values)
+        result[parent_id].append(obj)
+    return result
+
+
+def _columns(model, prefix: str = "") -> list[str]:
+    return [prefix + column for column in RELATED_COLUMNS[model]]
+
+
+def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
+    """Each talk's speakers in billing order."""
+    rows = (
+        TalkSpeaker.objects.filter(talk_id__in=list(talk_ids))
+        .order_by("talk_id", "position")
+        .values_list("talk_id", *_columns(Speaker, "speaker__"))
+    )
+    return _related(Speaker, rows)
+
+
 def topics_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Topic]]:
     """Each talk's topics by name."""
-    return _by_parent(
+    rows = (
         Topic.objects.filter(talks__id__in=list(talk_ids))
-        .annotate(parent_id=F("talks__id"))
         .order_by(*TOPIC_ORDERINGS["name_asc"])
+        .values_list("talks__id", *_columns(Topic))
     )
+    return _related(Topic, rows)
 
 
 def speakers_of_events(event_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     """Each event's distinct speakers, by name."""
-    return _by_parent(
+    rows = (
         Speaker.objects.filter(talk_speakers__talk__event_id__in=list(event_ids))
-        .annotate(parent_id=F("talk_speakers__talk__event_id"))
-        .distinct()
         .order_by(*SPEAKER_ORDERINGS["name_asc"])
+        .values_list("talk_speakers__talk__event_id", *_columns(Speaker))
+        .distinct()
     )
+    return _related(Speaker, rows)
 
 
 def events_of_speakers(speaker_ids: Iterable[int]) -> dict[int, list[Event]]:
     """Each speaker's distinct events, newest first."""
-    return _by_parent(
+    rows = (
         Event.objects.filter(talks__talk_speakers__speaker_id__in=list(speaker_ids))
-        .annotate(parent_id=F("talks__talk_speakers__speaker_id"))
-        .distinct()
         .order_by(*EVENT_ORDERINGS["starts_on_desc"])
+        .values_list("talks__talk_speakers__speaker_id", *_columns(Event))
+        .distinct()
     )
+    return _related(Event, rows)
 
 
 def talk_counts(
@@ -282,13 +315,15 @@ def talk_pages(
     filters: TalkFilters | None,
     order: str,
     rows: RowRange,
+    columns: Iterable[str] | None = None,
     with_event: bool = False,
 ) -> dict[int, list[Talk]]:
     """One page of talks for each parent, all in one statement.
 
     Rows are numbered per parent with a window function and the page is cut out by
     those numbers. Each talk carries `row_number` (1-based) and, for "last N" pages,
-    `rows_after` (how many of the parent's rows follow it, plus one).
+    `rows_after` (how many of the parent's rows follow it, plus one). `columns` limits
+    the talk's fields loaded (all by default).
     """
     path = TALK_PARENT_PATHS[parent]
     ordering = TALK_ORDERINGS[order]
@@ -309,6 +344,8 @@ def talk_pages(
     else:
         # One row past the page tells whether a next page exists.
         queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
+    if columns is not None:
+        queryset = queryset.only(*columns)
     if with_event:
         queryset = queryset.select_related("event")
     return _by_parent(sorted(queryset, key=lambda t: (t.parent_id, t.row_number)))
