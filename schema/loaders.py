@@ -99,11 +99,13 @@ class TalkPageKey(NamedTuple):
 
 class Loaders:
     def __init__(self) -> None:
-        self.talk = _loader(lambda ids: selectors.objects_by_key(Talk, "pk", ids))
+        # A talk looked up alone comes with its event: one statement instead of two.
+        talks = Talk.objects.select_related("event")
+        self.talk = _loader(lambda ids: selectors.objects_by_key(talks, "pk", ids))
         self.speaker = _loader(lambda ids: selectors.objects_by_key(Speaker, "pk", ids))
         self.event = _loader(lambda ids: selectors.objects_by_key(Event, "pk", ids))
         self.topic = _loader(lambda ids: selectors.objects_by_key(Topic, "pk", ids))
-        self.talk_by_slug = _loader(lambda slugs: selectors.objects_by_key(Talk, "slug", slugs))
+        self.talk_by_slug = _loader(lambda slugs: selectors.objects_by_key(talks, "slug", slugs))
         self.speaker_by_slug = _loader(
             lambda slugs: selectors.objects_by_key(Speaker, "slug", slugs)
         )
@@ -139,7 +141,7 @@ class Loaders:
         """
         event_field = Talk._meta.get_field("event")
         for talk in talks:
-            if event_field.is_cached(talk):
+            if isinstance(talk, Talk) and event_field.is_cached(talk):
                 self.event.prime(talk.event_id, talk.event)
 
     def prime_talk_counts(self, parent: TalkParent, objects: Iterable[Any]) -> None:

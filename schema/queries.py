@@ -72,6 +72,7 @@ async def lookup(
             )
         found = await getattr(loaders, name).load(pk)
     if found is not None:
+        loaders.prime_events([found])
         await prefetch(loaders, [found], own_fields(info))
     return found
 
@@ -137,6 +138,7 @@ class Query:
         type_name, pk = decode_global_id(id)
         found = await _loader(info, NODE_TYPES[type_name]).load(pk)
         if found is not None:
+            info.context.loaders.prime_events([found])
             await prefetch(info.context.loaders, [found], own_fields(info))
         return found
 

@@ -198,9 +198,10 @@ def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") 
     return queryset.order_by(*TOPIC_ORDERINGS[order])
 
 
-def objects_by_key(model, field: str, keys: Iterable) -> dict:
-    """Objects of `model` whose `field` is one of `keys`, keyed by that field."""
-    return model.objects.in_bulk(list(keys), field_name=field)
+def objects_by_key(source: type | QuerySet, field: str, keys: Iterable) -> dict:
+    """Objects of a model (or queryset) whose `field` is one of `keys`, keyed by it."""
+    queryset = source if isinstance(source, QuerySet) else source.objects.all()
+    return queryset.in_bulk(list(keys), field_name=field)
 
 
 # The columns a relation loads for the objects it returns: everything the API shows.

@@ -1,0 +1,134 @@
+"""The executor's short paths and the prefetch give exactly graphql-core's answers.
+
+Each query runs through the API's schema and through a twin built with strawberry's
+own execution context; data and errors (messages, paths, null propagation) must be
+identical. Then: every field of every type reads only columns its list loaded, so
+selecting everything still costs the same statements at any page size.
+"""
+
+import pytest
+import strawberry
+from asgiref.sync import async_to_sync
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.test.utils import CaptureQueriesContext
+from strawberry.utils.str_converters import to_snake_case
+
+from schema.context import Context
+from schema.ids import global_id
+from schema.lookahead import columns
+from schema.mutations import Mutation
+from schema.prefetch import RELATIONS
+from schema.queries import Query
+from schema.schema import schema
+from schema.types import EventType, SpeakerType, TalkType, TopicType
+from talks.models import Event, Speaker, Talk, Topic
+from talks.selectors import RELATED_COLUMNS
+from tests.schema.test_query_counts import Q2, Q3, catalogue  # noqa: F401 - a fixture
+
+reference = strawberry.Schema(
+    query=Query, mutation=Mutation, types=[TalkType, SpeakerType, EventType, TopicType]
+)
+
+EVERYTHING = """
+query ($yes: Boolean!, $n: Int) {
+  talks(first: $n) { totalCount edges { cursor node { ...TalkFields
+    again: title __typename
+    event { __typename ...EventFields talkCount }
+    speakers { ...SpeakerFields events { name } talks(first: 2) { totalCount edges { node { title } } } }
+    topics { ...TopicFields talkCount @include(if: $yes) slug @skip(if: $yes) } } } }
+}
+fragment TalkFields on Talk { id slug title abstract kind level language recordedOn
+  durationMinutes videoUrl slidesUrl createdAt updatedAt }
+fragment SpeakerFields on Speaker { id slug name bio affiliation website twitter github talkCount }
+fragment EventFields on Event { id slug name kind startsOn endsOn city country url description }
+fragment TopicFields on Topic { id slug name description }
+"""
+
+ERROR_BELOW_SHORT_PATHS = """
+{ talks(first: 3) { edges { node { title speakers { name talks(first: -1) { totalCount } } } } } }
+"""
+
+NESTED_ERROR_IN_NULLABLE = """
+{ events(first: 2) { edges { node { name speakers { name talks(after: "nonsense") { totalCount } } } } } }
+"""
+
+
+def run(target: strawberry.Schema, query: str, variables: dict | None = None) -> dict:
+    request = HttpRequest()
+    request.method = "POST"
+    context = Context(request=request, response=HttpResponse())
+    result = async_to_sync(target.execute)(query, variable_values=variables, context_value=context)
+    return {
+        "data": result.data,
+        "errors": [(e.message, e.path) for e in result.errors or []],
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        pytest.param(EVERYTHING, {"yes": True, "n": 30}, id="every-field-fragments-aliases"),
+        pytest.param(EVERYTHING, {"yes": False, "n": 7}, id="skip-and-include"),
+        pytest.param(Q2, {"slug": "big", "n": 20}, id="event-page"),
+        pytest.param(Q3, {"n": 20}, id="speakers-nested-pages"),
+        pytest.param(ERROR_BELOW_SHORT_PATHS, None, id="error-under-a-loaded-list"),
+        pytest.param(NESTED_ERROR_IN_NULLABLE, None, id="bad-cursor-deep-down"),
+    ],
+)
+def test_same_answer_as_graphql_core(catalogue, query, variables):  # noqa: F811
+    ours, theirs = run(schema, query, variables), run(reference, query, variables)
+    assert ours == theirs
+    if "-1" in query or "nonsense" in query:
+        assert ours["errors"], "the query was meant to fail somewhere below a short path"
+    else:
+        assert not ours["errors"] and ours["data"]
+
+
+def test_same_answer_for_nodes_and_search_hits(catalogue):  # noqa: F811
+    talk = Talk.objects.order_by("id").first()
+    query = """query ($id: ID!, $q: String!) {
+      node(id: $id) { ... on Talk { title event { name } speakers { name talkCount } } }
+      search(query: $q, first: 5) { __typename ... on Talk { title topics { name } }
+        ... on Speaker { name talkCount } ... on Event { name speakers { name } }
+        ... on Topic { name talkCount } } }"""
+    variables = {"id": global_id("Talk", talk.pk), "q": talk.title.split()[0]}
+    ours = run(schema, query, variables)
+    assert ours == run(reference, query, variables)
+    assert ours["data"]["node"]["title"] == talk.title
+
+
+@pytest.mark.parametrize(
+    ("graphql_type", "model"),
+    [(TalkType, Talk), (SpeakerType, Speaker), (EventType, Event), (TopicType, Topic)],
+)
+def test_every_field_reads_a_loaded_column_or_a_loader(graphql_type, model):
+    """A field outside these groups would read a deferred column: one query per object."""
+    definition = graphql_type.__strawberry_definition__
+    names = [schema.config.name_converter.get_graphql_name(f) for f in definition.fields]
+    loaded_by_relations = set(RELATED_COLUMNS[model])
+    for name in names:
+        if name in RELATIONS[model] or name in ("id", "talks"):
+            continue
+        column = model._meta.get_field(to_snake_case(name)).attname
+        assert column in loaded_by_relations, f"{model.__name__}.{name} is not loaded"
+
+
+def test_columns_follow_the_selection():
+    from strawberry.types.nodes import SelectedField
+
+    def field(name):
+        return SelectedField(name=name, directives={}, arguments={}, selections=[])
+
+    chosen = columns(Talk, [field(n) for n in ("title", "event", "speakers", "__typename")])
+    assert chosen == ("event", "id", "title")
+
+
+def test_selecting_every_field_costs_the_same_at_any_page_size(gql, catalogue):  # noqa: F811
+    counts = []
+    for n in (5, 50):
+        with CaptureQueriesContext(connection) as captured:
+            data = gql(EVERYTHING, {"yes": True, "n": n})
+        counts.append(len(captured.captured_queries))
+        assert len(data["talks"]["edges"]) == n
+    assert counts[0] == counts[1], f"{counts}: a deferred column or relation was read per row"
