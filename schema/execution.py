@@ -3,23 +3,21 @@
 graphql-core resolves every field the same way: it builds a resolve info, reads the
 arguments, and calls strawberry's resolver, which builds its own `Info`, converts the
 arguments and runs the field's extension chain before reaching our function. A page of
-500 talks has thousands of fields, and that machinery was most of its time. Two kinds
-of field skip it:
+500 talks has thousands of fields, and that machinery was most of its time. These
+fields skip it:
 
-- plain leaf fields (strawberry marks them basic: no resolver, no extensions, scalar or
-  enum type): the attribute is read and coerced directly;
+- plain fields (strawberry marks them basic: no resolver, no extensions), such as
+  `title`, a connection's `edges` or an edge's `node`: the attribute is read directly;
 - relation fields (`Talk.event`, `Speaker.talkCount`, ...; see `schema.prefetch`) whose
-  value is already loaded: the value is taken from the DataLoader cache and completed.
+  value is already loaded: the value is taken from the DataLoader cache.
 
-  Its objects are completed directly (type check, then their own fields), skipping
-  graphql-core's general value completion and its per-item bookkeeping.
-
-Anything else, and anything unusual on a short path (a null, a failed coercion, a value
-still loading, an object of the wrong type), goes through graphql-core's normal path,
-which gives the same answer and the same errors it always did. Relation types are
-`Object`, `Object!` or `[Object!]!`: an error below one of their objects propagates to
-the relation field itself, which is where the short path handles it, as graphql-core
-would.
+A scalar or enum is coerced; an object, or a list of objects, is type-checked and its
+own fields executed, skipping graphql-core's general value completion and per-item
+bookkeeping. Anything unusual (a null, a failed coercion, a value still loading, an
+object of the wrong type) goes through graphql-core's normal path, which gives the same
+answer and the same errors it always did. Short-path object fields are typed `Object`,
+`Object!` or `[Object!]!`, so an error below one of their objects propagates to the
+field itself, which is where the short path handles it, as graphql-core would.
 """
 
 from collections.abc import Sequence
@@ -63,24 +61,40 @@ def _plan(field: GraphQLField) -> _Plan | None:
     definition = (field.extensions or {}).get("strawberry-definition")
     if definition is None or field.args:
         return None
-    field_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
     relation = definition.metadata.get(RELATION_METADATA)
     if relation is not None:
-        if isinstance(field_type, GraphQLObjectType):
-            return _Plan(field, ONE, relation=relation, object_type=field_type)
-        item_type = field_type.of_type if isinstance(field_type, GraphQLList) else None
-        if (
-            isinstance(field.type, GraphQLNonNull)
-            and isinstance(item_type, GraphQLNonNull)
-            and isinstance(item_type.of_type, GraphQLObjectType)
-        ):
-            return _Plan(field, MANY, relation=relation, object_type=item_type.of_type)
-        if is_leaf_type(field_type):
-            return _Plan(field, LEAF, leaf_type=field_type, relation=relation)
+        source = {"relation": relation}
+    elif getattr(field.resolve, "_is_default", False):
+        source = {"attribute": definition.python_name}
+    else:
         return None
-    if getattr(field.resolve, "_is_default", False) and is_leaf_type(field_type):
-        return _Plan(field, LEAF, leaf_type=field_type, attribute=definition.python_name)
+    field_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    if is_leaf_type(field_type):
+        return _Plan(field, LEAF, leaf_type=field_type, **source)
+    if isinstance(field_type, GraphQLObjectType):
+        return _Plan(field, ONE, object_type=field_type, **source)
+    item_type = field_type.of_type if isinstance(field_type, GraphQLList) else None
+    if (
+        isinstance(field.type, GraphQLNonNull)
+        and isinstance(item_type, GraphQLNonNull)
+        and isinstance(item_type.of_type, GraphQLObjectType)
+    ):
+        return _Plan(field, MANY, object_type=item_type.of_type, **source)
     return None
+
+
+def _all_of_type(object_type: GraphQLObjectType, items: Any) -> bool:
+    """Whether `items` is a list of non-null values that `object_type` accepts."""
+    if not isinstance(items, list):
+        return False
+    is_type_of = object_type.is_type_of
+    try:
+        return all(
+            item is not None and (is_type_of is None or is_type_of(item, None) is True)
+            for item in items
+        )
+    except Exception:  # a check that needs more than the object: the normal path
+        return False
 
 
 def _coerced(leaf_type: Any, value: Any) -> Any:
@@ -168,7 +182,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """The field's completed value, or Undefined to take the normal path."""
-        if plan.kind == LEAF and plan.attribute is not None:
+        if plan.attribute is not None:
             value = getattr(source, plan.attribute, None)
         else:
             value = resolve_relation(self.context_value.loaders, source, plan.relation)
@@ -178,14 +192,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             coerced = _coerced(plan.leaf_type, value)
             return Undefined if coerced is None else coerced
         object_type = plan.object_type
-        is_type_of = object_type.is_type_of
+        # A null, even where allowed, and anything of the wrong type: the normal path.
         items = value if plan.kind == MANY else [value]
-        if plan.kind == ONE and value is None:
-            return Undefined  # null, or an error if the field is non-null: the normal path
-        if not isinstance(items, list) or any(
-            item is None or (is_type_of is not None and is_type_of(item, None) is not True)
-            for item in items
-        ):
+        if not _all_of_type(object_type, items):
             return Undefined
         field_path = Path(path, response_name, parent_type.name)
         return self._complete_objects(
