@@ -71,7 +71,13 @@ async def lookup(
                 f"`id` is the ID of a {found_type}, not of a {type_name}.", argument="id"
             )
         found = await getattr(loaders, name).load(pk)
+    return await with_relations(info, found)
+
+
+async def with_relations(info: Info, found: Any | None) -> Any | None:
+    """`found`, once the relations the query asks of it are loaded (see `prefetch`)."""
     if found is not None:
+        loaders = info.context.loaders
         loaders.prime_events([found])
         await prefetch(loaders, [found], own_fields(info))
     return found
@@ -136,11 +142,7 @@ class Query:
     @strawberry.field(description="Any object by its global ID; null if it does not exist.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         type_name, pk = decode_global_id(id)
-        found = await _loader(info, NODE_TYPES[type_name]).load(pk)
-        if found is not None:
-            info.context.loaders.prime_events([found])
-            await prefetch(info.context.loaders, [found], own_fields(info))
-        return found
+        return await with_relations(info, await _loader(info, NODE_TYPES[type_name]).load(pk))
 
     @strawberry.field(description="One talk by exactly one of `id` or `slug`; null if unknown.")
     async def talk(

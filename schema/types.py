@@ -110,13 +110,13 @@ async def nested_talks(
     talks = await loaders.talk_page.load((key, parent_id))
     if with_event:
         loaders.prime_events(talks)
-    await prefetch(loaders, talks, fields)
     if rows.stop is None:
         start = talks[0].row_number - 1 if talks else rows.start
         page, has_next_page = talks, False
     else:
         size = rows.stop - rows.start
         start, page, has_next_page = rows.start, talks[:size], len(talks) > size
+    await prefetch(loaders, page, fields)
     return build_connection(
         TalkConnection,
         rows=page,
