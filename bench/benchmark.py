@@ -70,6 +70,20 @@ DEFAULT_SIZES = {"Q1": 100, "Q2": 50, "Q3": 50, "Q4": 20, "Q5": 1}
 SMALL_SIZES = {"Q1": 10, "Q2": 5, "Q3": 5, "Q4": 5, "Q5": 1}
 
 
+def subjects(cursor) -> dict:
+    """The operations' subjects: the event with most talks, the talk with most speakers."""
+    cursor.execute(
+        "SELECT e.slug FROM talks_event e JOIN talks_talk t ON t.event_id = e.id "
+        "GROUP BY e.id ORDER BY count(*) DESC, e.id LIMIT 1"
+    )
+    event = cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT t.slug FROM talks_talk t JOIN talks_talkspeaker s ON s.talk_id = t.id "
+        "GROUP BY t.id ORDER BY count(*) DESC, t.id LIMIT 1"
+    )
+    return {"slug": event, "talk": cursor.fetchone()[0]}
+
+
 def database_url(talks: int) -> tuple[str, bool]:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
@@ -248,17 +262,8 @@ def main() -> None:
     import psycopg2
 
     with psycopg2.connect(url) as db, db.cursor() as cursor:
-        cursor.execute(
-            "SELECT e.slug FROM talks_event e JOIN talks_talk t ON t.event_id = e.id "
-            "GROUP BY e.id ORDER BY count(*) DESC, e.id LIMIT 1"
-        )
-        event = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT t.slug FROM talks_talk t JOIN talks_talkspeaker s ON s.talk_id = t.id "
-            "GROUP BY t.id ORDER BY count(*) DESC, t.id LIMIT 1"
-        )
-        talk = cursor.fetchone()[0]
-    variables = {"slug": event, "talk": talk}
+        variables = subjects(cursor)
+    event, talk = variables["slug"], variables["talk"]
 
     counts = sql_counts(env, variables)
     graphql, graphql_base = start(env, "project.settings")

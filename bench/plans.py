@@ -35,23 +35,14 @@ def main() -> None:
     from django.db import connection
     from django.http import HttpRequest, HttpResponse
 
-    from bench.benchmark import DEFAULT_SIZES, OPERATIONS
+    from bench.benchmark import DEFAULT_SIZES, OPERATIONS, subjects
     from schema.context import Context
     from schema.schema import schema
 
     if connection.vendor != "postgresql":
         sys.exit("plans need PostgreSQL: set DATABASE_URL")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT e.slug FROM talks_event e JOIN talks_talk t ON t.event_id = e.id "
-            "GROUP BY e.id ORDER BY count(*) DESC, e.id LIMIT 1"
-        )
-        event = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT t.slug FROM talks_talk t JOIN talks_talkspeaker s ON s.talk_id = t.id "
-            "GROUP BY t.id ORDER BY count(*) DESC, t.id LIMIT 1"
-        )
-        talk = cursor.fetchone()[0]
+        chosen = subjects(cursor)
         cursor.execute("SELECT count(*) FROM talks_talk")
         print(f"{cursor.fetchone()[0]:,} talks")
 
@@ -67,7 +58,7 @@ def main() -> None:
     async def run(name: str) -> None:
         request = HttpRequest()
         request.method = "POST"
-        variables = {"slug": event, "talk": talk, "n": DEFAULT_SIZES[name]}
+        variables = {**chosen, "n": DEFAULT_SIZES[name]}
         result = await schema.execute(
             OPERATIONS[name][0],
             variable_values=variables,
