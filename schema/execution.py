@@ -8,56 +8,97 @@ fields skip it:
 
 - plain fields (strawberry marks them basic: no resolver, no extensions), such as
   `title`, a connection's `edges` or an edge's `node`: the attribute is read directly;
+- relay's `id` on our model types: the global ID of the type and the object's `id`;
 - relation fields (`Talk.event`, `Speaker.talkCount`, ...; see `schema.prefetch`) whose
-  value is already loaded: the value is taken from the DataLoader cache.
+  value is already loaded: the value is taken from the DataLoader's dict.
 
 A scalar or enum is coerced; an object, or a list of objects, is type-checked and its
 own fields executed, skipping graphql-core's general value completion and per-item
-bookkeeping. Anything unusual (a null, a failed coercion, a value still loading, an
-object of the wrong type) goes through graphql-core's normal path, which gives the same
-answer and the same errors it always did. Short-path object fields are typed `Object`,
-`Object!` or `[Object!]!`, so an error below one of their objects propagates to the
-field itself, which is where the short path handles it, as graphql-core would.
+bookkeeping. When every field below an object takes a short path (a "shape": a talk's
+`title event { name } topics { name }`), the object is completed by one plain function
+with no paths, awaitables or per-field calls into graphql-core, and an object met again
+under the same selection (a topic of many talks) reuses its first answer.
+
+Anything unusual (a null where none is allowed, a failed coercion, a value still
+loading, an object of the wrong type) goes through graphql-core's normal path, which
+gives the same answer and the same errors it always did. Short-path object fields are
+typed `Object`, `Object!` or `[Object!]!`, so an error below one of their objects
+propagates to the field itself, which is where the short path handles it, as
+graphql-core would.
 """
 
 from collections.abc import Sequence
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
+    OperationType,
+    TypeNameMetaFieldDef,
     is_leaf_type,
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.loaders import is_pending
-from schema.prefetch import RELATION_METADATA, resolve_relation
+from schema.ids import global_id
+from schema.loaders import MISSING
+from schema.prefetch import RELATION_METADATA, loaded_relation
+from schema.types import ModelNode
 
-LEAF, ONE, MANY = "leaf", "one", "many"
+LEAF, ONE, MANY, GLOBAL_ID, TYPENAME = "leaf", "one", "many", "global_id", "typename"
+
+# Output types whose Python values graphql-core passes through unchanged, by type.
+_SAME_OUTPUT = {
+    GraphQLString: str,
+    GraphQLBoolean: bool,
+    GraphQLFloat: float,
+    GraphQLID: str,
+    GraphQLInt: int,
+}
+_INT_RANGE = range(-(2**31), 2**31)
 
 
 class _Plan:
-    """How a field can take a short path: `kind` is LEAF, ONE or MANY."""
+    """How a field can take a short path: `kind` is LEAF, ONE, MANY, GLOBAL_ID or
+    TYPENAME."""
 
-    __slots__ = ("attribute", "field", "kind", "leaf_type", "object_type", "relation")
+    __slots__ = (
+        "attribute",
+        "field",
+        "kind",
+        "leaf_type",
+        "nullable",
+        "object_type",
+        "relation",
+        "same_output",
+        "type_name",
+    )
 
     def __init__(self, field: GraphQLField, kind: str, **details: Any) -> None:
         self.field = field  # held so that the plan's key, the field's id, stays unique
         self.kind = kind
+        self.nullable = not isinstance(field.type, GraphQLNonNull)
         self.leaf_type = details.get("leaf_type")
+        self.same_output = _SAME_OUTPUT.get(self.leaf_type)
         self.attribute = details.get("attribute")
         self.relation = details.get("relation")
         self.object_type = details.get("object_type")
+        self.type_name = details.get("type_name")
 
 
 _plans: dict[int, _Plan | None] = {}
 
 
-def _plan(field: GraphQLField) -> _Plan | None:
+def _plan(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     definition = (field.extensions or {}).get("strawberry-definition")
     if definition is None or field.args:
         return None
@@ -66,6 +107,8 @@ def _plan(field: GraphQLField) -> _Plan | None:
         source = {"relation": relation}
     elif getattr(field.resolve, "_is_default", False):
         source = {"attribute": definition.python_name}
+    elif _is_model_node_id(parent_type, definition):
+        return _Plan(field, GLOBAL_ID, type_name=parent_type.name)
     else:
         return None
     field_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
@@ -81,6 +124,46 @@ def _plan(field: GraphQLField) -> _Plan | None:
     ):
         return _Plan(field, MANY, object_type=item_type.of_type, **source)
     return None
+
+
+def _is_model_node_id(parent_type: GraphQLObjectType, definition: Any) -> bool:
+    """Whether the field is relay's `id` on one of our model types, which strawberry
+    resolves as the global ID of the type's name and the object's `id` attribute."""
+    resolver = getattr(definition.base_resolver, "wrapped_func", None)
+    origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
+    return (
+        getattr(resolver, "__func__", None) is relay.Node._id.__func__
+        and isinstance(origin, type)
+        and issubclass(origin, ModelNode)
+        and origin.resolve_id_attr() == "id"
+        and origin.resolve_id.__func__ is relay.Node.resolve_id.__func__
+        and origin.resolve_typename.__func__ is relay.Node.resolve_typename.__func__
+    )
+
+
+def _field_plan(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
+    key = id(field)
+    return _plans[key] if key in _plans else _plans.setdefault(key, _plan(parent_type, field))
+
+
+_TYPENAME_PLAN = _Plan(TypeNameMetaFieldDef, TYPENAME)
+
+
+class _Shape:
+    """A selection on an object type whose every field, all the way down, has a short
+    path: its value for an object is a pure function of the object and the loaders'
+    caches, computed without graphql-core (see `ExecutionContext._complete_shape`)."""
+
+    __slots__ = ("accepted", "fields", "is_type_of")
+
+    def __init__(self, object_type: GraphQLObjectType, fields: list) -> None:
+        self.is_type_of = object_type.is_type_of
+        self.accepted: set[type] = set()  # Python types `is_type_of` said yes to
+        self.fields: list[tuple[str, _Plan, _Shape | None]] = fields
+
+
+class _Fallback(Exception):
+    """This object needs graphql-core's normal path."""
 
 
 def _all_of_type(object_type: GraphQLObjectType, items: Any) -> bool:
@@ -129,10 +212,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list in grouped_field_set.items():
                 field = fields.get(field_details_list[0].node.name.value)
-                plan = None
-                if field is not None:
-                    key = id(field)
-                    plan = _plans[key] if key in _plans else _plans.setdefault(key, _plan(field))
+                plan = None if field is None else _field_plan(parent_type, field)
                 result = Undefined
                 if plan is not None:
                     result = self._short_path(
@@ -182,11 +262,13 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """The field's completed value, or Undefined to take the normal path."""
+        if plan.kind == GLOBAL_ID:
+            return global_id(plan.type_name, source.id)
         if plan.attribute is not None:
             value = getattr(source, plan.attribute, None)
         else:
-            value = resolve_relation(self.context_value.loaders, source, plan.relation)
-            if is_pending(value):
+            value = loaded_relation(self.context_value.loaders, source, plan.relation)
+            if value is MISSING:
                 return Undefined
         if plan.kind == LEAF:
             coerced = _coerced(plan.leaf_type, value)
@@ -220,10 +302,17 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         return_type: GraphQLOutputType = plan.field.type
         is_awaitable = self.is_awaitable
+        shape = self._shape(object_type, field_details_list)
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
+                if shape is not None:
+                    try:
+                        completed.append(self._complete_shape(shape, item))
+                        continue
+                    except _Fallback:
+                        pass
                 item_path = field_path.add_key(index, None) if many else field_path
                 result = self.collect_and_execute_subfields(
                     object_type, field_details_list, item_path, item, position_context
@@ -250,3 +339,100 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return completed if many else completed[0]
 
         return await_completed()
+
+    def _shape(self, object_type: GraphQLObjectType, field_details_list: Any) -> _Shape | None:
+        """The pure shape of this selection on `object_type`, or None if some field
+        below it needs graphql-core (arguments, a resolver of its own, @defer)."""
+        if self.operation.operation is not OperationType.QUERY:
+            return None  # a mutation's objects can change between its fields
+        try:
+            shapes = self._shapes
+        except AttributeError:
+            shapes = self._shapes = {}
+            self._completed = {}
+        key = (object_type, id(field_details_list))
+        if key in shapes:
+            return shapes[key][1]
+        shapes[key] = (field_details_list, None)  # None while it is being built
+        shape = self._build_shape(object_type, field_details_list)
+        shapes[key] = (field_details_list, shape)
+        return shape
+
+    def _build_shape(
+        self, object_type: GraphQLObjectType, field_details_list: Any
+    ) -> _Shape | None:
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return None
+        fields = []
+        for response_name, details in grouped_field_set.items():
+            name = details[0].node.name.value
+            if name == "__typename":
+                fields.append((response_name, _TYPENAME_PLAN, object_type.name))
+                continue
+            field = object_type.fields.get(name)
+            plan = None if field is None else _field_plan(object_type, field)
+            if plan is None:
+                return None
+            child = None
+            if plan.kind in (ONE, MANY):
+                child = self._shape(plan.object_type, details)
+                if child is None:
+                    return None
+            fields.append((response_name, plan, child))
+        return _Shape(object_type, fields)
+
+    def _complete_shape(self, shape: _Shape, obj: Any) -> dict[str, Any]:
+        """`obj` completed for `shape`; raises _Fallback for anything unusual.
+
+        A query's data cannot change while it runs, so an object met again under the
+        same selection (a topic of many talks) shares its first completion.
+        """
+        completed = self._completed
+        key = (shape, id(obj))
+        if key in completed:
+            return completed[key][1]
+        kind = type(obj)
+        if kind not in shape.accepted:
+            is_type_of = shape.is_type_of
+            if obj is None or (is_type_of is not None and is_type_of(obj, None) is not True):
+                raise _Fallback
+            shape.accepted.add(kind)
+        loaders = self.context_value.loaders
+        result: dict[str, Any] = {}
+        for response_name, plan, child in shape.fields:
+            kind = plan.kind
+            if kind is TYPENAME:
+                result[response_name] = child
+                continue
+            if kind is GLOBAL_ID:
+                result[response_name] = global_id(plan.type_name, obj.id)
+                continue
+            if plan.attribute is not None:
+                value = getattr(obj, plan.attribute, None)
+            else:
+                value = loaded_relation(loaders, obj, plan.relation)
+                if value is MISSING:
+                    raise _Fallback
+            if value is None:
+                if not plan.nullable:
+                    raise _Fallback
+                result[response_name] = None
+            elif kind is LEAF:
+                if type(value) is not plan.same_output:
+                    value = _coerced(plan.leaf_type, value)
+                    if value is None:
+                        raise _Fallback
+                elif value.__class__ is int and value not in _INT_RANGE:
+                    raise _Fallback
+                result[response_name] = value
+            elif kind is ONE:
+                result[response_name] = self._complete_shape(child, value)
+            else:
+                if type(value) is not list:
+                    raise _Fallback
+                result[response_name] = [self._complete_shape(child, item) for item in value]
+        completed[key] = (obj, result)
+        return result

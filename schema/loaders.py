@@ -1,4 +1,4 @@
-"""Every DataLoader of the API, built fresh for each request.
+"""Every DataLoader of the API, built fresh for each request, and the DataLoader itself.
 
 A batch function makes one trip to a worker thread and runs one selector there, so a
 field costs one SQL statement per level of the query however many parents it has.
@@ -6,44 +6,112 @@ field costs one SQL statement per level of the query however many parents it has
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
-from strawberry.dataloader import AbstractCache, DataLoader
 
 from talks import selectors
 from talks.models import Event, Speaker, Talk, Topic
 from talks.selectors import RowRange, TalkFilters, TalkParent
 
+MISSING: Any = object()  # what `DataLoader.values.get` gives for a key not loaded
 
-class _Cache(AbstractCache):
-    """The loader's futures by key, in a dict `loaded` can read without indirection."""
 
-    def __init__(self) -> None:
-        self.futures: dict[Hashable, asyncio.Future] = {}
+class _Batch:
+    __slots__ = ("done", "keys")
 
-    def get(self, key: Hashable) -> asyncio.Future | None:
-        return self.futures.get(key)
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.keys: list[Hashable] = []
+        self.done = loop.create_future()  # set, never failed, when the batch has run
 
-    def set(self, key: Hashable, value: asyncio.Future) -> None:
-        self.futures[key] = value
 
-    def delete(self, key: Hashable) -> None:
-        del self.futures[key]
+class DataLoader:
+    """Batches the keys asked for while the event loop goes round into one call of
+    `fetch` (one trip to a worker thread, one selector) and keeps what it returned.
 
-    def clear(self) -> None:
-        self.futures.clear()
+    Values are kept in a plain dict, `values`, so that code that finds its keys there
+    (the executor's short paths, `prefetch`) reads them without awaiting anything, and
+    a batch has one future for all its keys, not one per key. A failed batch keeps its
+    exception for each of its keys in `errors`; loading such a key raises it.
+    """
+
+    def __init__(self, fetch: Callable[[list], dict], default: Callable[[], Any]) -> None:
+        self.values: dict[Hashable, Any] = {}
+        self.errors: dict[Hashable, Exception] = {}
+        self._fetch = sync_to_async(fetch)
+        self._default = default
+        self._open: _Batch | None = None  # the batch that is still taking keys
+        self._pending: dict[Hashable, asyncio.Future] = {}  # key -> its batch's `done`
+        self._running: set[asyncio.Task] = set()
+
+    def request(self, keys: Iterable[Hashable]) -> Awaitable | None:
+        """Start loading whichever of `keys` are neither loaded nor loading; an awaitable
+        that is done when all of `keys` are, or None if they already are."""
+        values, errors, pending = self.values, self.errors, self._pending
+        waits: list[asyncio.Future] = []
+        for key in keys:
+            if key in values or key in errors:
+                continue
+            wait = pending.get(key)
+            if wait is None:
+                batch = self._open or self._open_batch()
+                batch.keys.append(key)
+                wait = pending[key] = batch.done
+            if not waits or waits[-1] is not wait:
+                waits.append(wait)
+        if not waits:
+            return None
+        return waits[0] if len(set(waits)) == 1 else asyncio.gather(*set(waits))
+
+    async def load(self, key: Hashable) -> Any:
+        wait = self.request((key,))
+        if wait is not None:
+            await wait
+        if key in self.values:
+            return self.values[key]
+        raise self.errors[key]
+
+    def prime(self, key: Hashable, value: Any) -> None:
+        """Store a value loaded some other way, unless the key is loaded already."""
+        self.values.setdefault(key, value)
+
+    def _open_batch(self) -> _Batch:
+        loop = asyncio.get_running_loop()
+        batch = self._open = _Batch(loop)
+        # The batch closes when its task starts: every resolver that runs before then,
+        # up to two turns of the loop, adds its keys to it.
+        loop.call_soon(self._start, batch)
+        return batch
+
+    def _start(self, batch: _Batch) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(batch))
+        self._running.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, batch: _Batch) -> None:
+        if self._open is batch:
+            self._open = None
+        keys = batch.keys
+        try:
+            found = await self._fetch(keys)
+        except BaseException as error:
+            self.errors.update(dict.fromkeys(keys, error))
+            if not isinstance(error, Exception):
+                raise
+        else:
+            values, default = self.values, self._default
+            for key in keys:
+                values[key] = found[key] if key in found else default()
+        finally:
+            for key in keys:
+                del self._pending[key]
+            batch.done.set_result(None)
 
 
 def _loader(fetch: Callable[[list], dict], default: Callable[[], Any] = lambda: None) -> DataLoader:
     """A DataLoader over a selector that answers `{key: value}` for a list of keys."""
-
-    async def load(keys: list) -> Sequence:
-        found = await sync_to_async(fetch)(keys)
-        return [found[key] if key in found else default() for key in keys]
-
-    return DataLoader(load_fn=load, cache_map=_Cache())
+    return DataLoader(fetch, default)
 
 
 def _grouped_loader(fetch: Callable[[Hashable, list], dict], default: Callable[[], Any]):
@@ -70,17 +138,10 @@ def loaded(loader: DataLoader, key: Hashable) -> Any:
     """The value for `key` if `loader` already holds it, else the awaitable that loads it.
 
     Resolvers return this so that graphql-core completes an already-loaded value on its
-    synchronous path; awaiting a finished future would still cost it a task per field.
+    synchronous path; awaiting it would cost a task per field.
     """
-    future = loader.cache_map.futures.get(key)
-    if future is not None and future.done() and not future.cancelled() and not future.exception():
-        return future.result()
-    return loader.load(key)
-
-
-def is_pending(value: Any) -> bool:
-    """Whether `value`, as returned by `loaded`, still has to be awaited."""
-    return isinstance(value, asyncio.Future)
+    value = loader.values.get(key, MISSING)
+    return loader.load(key) if value is MISSING else value
 
 
 class TalkCountKey(NamedTuple):

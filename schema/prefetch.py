@@ -14,13 +14,12 @@ DataLoader on its own: prefetching saves time and never changes an answer.
 """
 
 from collections.abc import Callable, Hashable, Iterable
-from contextlib import suppress
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.db.models import Model
 
-from schema.loaders import Loaders, TalkCountKey, is_pending, loaded
+from schema.loaders import MISSING, Loaders, TalkCountKey, loaded
 from schema.lookahead import SelectedField, subfields
 from talks.models import Event, Speaker, Talk, Topic
 from talks.selectors import TalkParent
@@ -73,30 +72,41 @@ def resolve_relation(loaders: Loaders, obj: Model, field: str) -> Any:
     return loaded(getattr(loaders, found.loader), found.key(obj))
 
 
+def loaded_relation(loaders: Loaders, obj: Model, field: str) -> Any:
+    """The value of a relation field if it is loaded, else `MISSING`; loads nothing."""
+    found = RELATIONS[type(obj)][field]
+    return getattr(loaders, found.loader).values.get(found.key(obj), MISSING)
+
+
 async def prefetch(loaders: Loaders, objects: Iterable[Any], fields: list[SelectedField]) -> None:
     level = [(list(objects), fields)]
     while level:
-        started = []  # (values by key, the fields selected on those values)
+        started = []  # (loader, keys, the fields selected on their values)
+        waits = []
         for parents, selected in level:
             for model, group in _by_model(parents).items():
-                relations = RELATIONS.get(model, {})
+                relations = RELATIONS.get(model)
+                if not relations:
+                    continue
                 wanted: dict[str, list[SelectedField]] = {}
                 for field in selected:
                     if field.name in relations:
                         wanted.setdefault(field.name, []).extend(subfields([field]))
                 for name, children in wanted.items():
                     loader = getattr(loaders, relations[name].loader)
-                    keys = dict.fromkeys(map(relations[name].key, group))
-                    started.append(({key: loaded(loader, key) for key in keys}, children))
-        for values, _ in started:
-            for value in values.values():
-                if is_pending(value):
-                    with suppress(Exception):  # the field itself will raise it
-                        await value
+                    keys = list(dict.fromkeys(map(relations[name].key, group)))
+                    wait = loader.request(keys)
+                    if wait is not None:
+                        waits.append(wait)
+                    started.append((loader, keys, children))
+        for wait in waits:
+            await wait  # a failed batch keeps its error for the fields to raise
         level = []
-        for values, children in started:
+        for loader, keys, children in started:
             if children:
-                level.append((list(_objects(values.values())), children))
+                values = loader.values
+                found = (values[key] for key in keys if key in values)
+                level.append((list(_objects(found)), children))
 
 
 def _by_model(objects: list) -> dict[type, list]:
@@ -108,10 +118,6 @@ def _by_model(objects: list) -> dict[type, list]:
 
 def _objects(values: Iterable[Any]) -> Iterable[Model]:
     for value in values:
-        if is_pending(value):
-            if value.cancelled() or value.exception() is not None:
-                continue
-            value = value.result()
         if isinstance(value, list):
             yield from value
         elif isinstance(value, Model):

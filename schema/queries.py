@@ -10,7 +10,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db.models import QuerySet
 from strawberry import relay
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from schema.errors import BadUserInput
@@ -28,6 +27,7 @@ from schema.filters import (
     talk_filters,
 )
 from schema.ids import INVALID_ID, NODE_TYPES, parse_global_id
+from schema.loaders import DataLoader
 from schema.lookahead import columns, node_fields, own_fields, selects
 from schema.pagination import build_connection, check_page_size, row_range
 from schema.prefetch import prefetch

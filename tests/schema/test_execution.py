@@ -85,6 +85,30 @@ def test_same_answer_as_graphql_core(catalogue, query, variables):  # noqa: F811
         assert not ours["errors"] and ours["data"]
 
 
+def test_same_answer_when_nothing_was_prefetched(catalogue, monkeypatch):  # noqa: F811
+    """Every relation still loading: the short paths hand every object to graphql-core."""
+
+    async def no_prefetch(*args):
+        return None
+
+    monkeypatch.setattr("schema.queries.prefetch", no_prefetch)
+    monkeypatch.setattr("schema.types.prefetch", no_prefetch)
+    ours = run(schema, EVERYTHING, {"yes": True, "n": 10})
+    assert ours == run(reference, EVERYTHING, {"yes": True, "n": 10})
+    assert not ours["errors"] and len(ours["data"]["talks"]["edges"]) == 10
+
+
+def test_objects_met_again_share_one_answer_and_stay_correct(catalogue):  # noqa: F811
+    """A topic under many talks is completed once per selection; aliases that select
+    different fields of it still get their own answers."""
+    query = """{ talks(first: 30) { edges { node { topics { name }
+      t: topics { slug talkCount } } } } }"""
+    ours = run(schema, query)
+    assert ours == run(reference, query)
+    topics = [t for e in ours["data"]["talks"]["edges"] for t in e["node"]["t"]]
+    assert len({t["slug"] for t in topics}) < len(topics), "no topic was met twice"
+
+
 def test_same_answer_for_nodes_and_search_hits(catalogue):  # noqa: F811
     talk = Talk.objects.order_by("id").first()
     query = """query ($id: ID!, $q: String!) {
