@@ -155,7 +155,7 @@ class TalkPageKey(NamedTuple):
     order: str
     rows: RowRange
     columns: tuple[str, ...]
-    with_event: bool
+    event_columns: tuple[str, ...]  # those of an event joined in; () joins none
 
 
 class Loaders:
@@ -189,7 +189,7 @@ class Loaders:
                 order=key.order,
                 rows=key.rows,
                 columns=key.columns,
-                with_event=key.with_event,
+                event_columns=key.event_columns,
             ),
             list,
         )

@@ -28,6 +28,14 @@ from talks.selectors import TalkParent
 class Relation(NamedTuple):
     loader: str  # the attribute of `Loaders`
     key: Callable[[Any], Hashable]  # the loader's key for an object
+    # The value the object already holds (`MISSING` if none), e.g. an event joined in.
+    joined: Callable[[Any], Any] | None = None
+
+
+def _joined_event(talk: Talk) -> Any:
+    # An event joined into a page of talks holds the columns that page's query reads,
+    # so it stays with its talks rather than going into the event loader.
+    return talk._state.fields_cache.get("event", MISSING)
 
 
 def _talk_count(parent: TalkParent) -> Relation:
@@ -40,7 +48,7 @@ _pk = attrgetter("pk")
 # Per model, the GraphQL fields that a DataLoader answers with one key per object.
 RELATIONS: dict[type[Model], dict[str, Relation]] = {
     Talk: {
-        "event": Relation("event", attrgetter("event_id")),
+        "event": Relation("event", attrgetter("event_id"), _joined_event),
         "speakers": Relation("speakers_of_talk", _pk),
         "topics": Relation("topics_of_talk", _pk),
     },
@@ -69,12 +77,16 @@ def relation(field: str) -> dict[str, str]:
 def resolve_relation(loaders: Loaders, obj: Model, field: str) -> Any:
     """The value of a relation field: at once if it was prefetched, else an awaitable."""
     found = RELATIONS[type(obj)][field]
+    if found.joined is not None and (value := found.joined(obj)) is not MISSING:
+        return value
     return loaded(getattr(loaders, found.loader), found.key(obj))
 
 
 def loaded_relation(loaders: Loaders, obj: Model, field: str) -> Any:
     """The value of a relation field if it is loaded, else `MISSING`; loads nothing."""
     found = RELATIONS[type(obj)][field]
+    if found.joined is not None and (value := found.joined(obj)) is not MISSING:
+        return value
     return getattr(loaders, found.loader).values.get(found.key(obj), MISSING)
 
 
@@ -82,6 +94,7 @@ async def prefetch(loaders: Loaders, objects: Iterable[Any], fields: list[Select
     level = [(list(objects), fields)]
     while level:
         started = []  # (loader, keys, the fields selected on their values)
+        level_values = []  # (values already held, the fields selected on them)
         waits = []
         for parents, selected in level:
             for model, group in _by_model(parents).items():
@@ -93,15 +106,26 @@ async def prefetch(loaders: Loaders, objects: Iterable[Any], fields: list[Select
                     if field.name in relations:
                         wanted.setdefault(field.name, []).extend(subfields([field]))
                 for name, children in wanted.items():
-                    loader = getattr(loaders, relations[name].loader)
-                    keys = list(dict.fromkeys(map(relations[name].key, group)))
+                    relation = relations[name]
+                    to_load = group
+                    if relation.joined is not None:
+                        joined = [relation.joined(obj) for obj in group]
+                        if children:
+                            level_values.append(([v for v in joined if v is not MISSING], children))
+                        to_load = [
+                            obj for obj, v in zip(group, joined, strict=True) if v is MISSING
+                        ]
+                        if not to_load:
+                            continue
+                    loader = getattr(loaders, relation.loader)
+                    keys = list(dict.fromkeys(map(relation.key, to_load)))
                     wait = loader.request(keys)
                     if wait is not None:
                         waits.append(wait)
                     started.append((loader, keys, children))
         for wait in waits:
             await wait  # a failed batch keeps its error for the fields to raise
-        level = []
+        level = [(list(_objects(found)), children) for found, children in level_values]
         for loader, keys, children in started:
             if children:
                 values = loader.values

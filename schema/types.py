@@ -24,7 +24,7 @@ from schema.filters import (
     talk_filters,
 )
 from schema.loaders import TalkCountKey, TalkPageKey, loaded
-from schema.lookahead import columns, node_fields
+from schema.lookahead import columns, node_fields, subfields
 from schema.pagination import build_connection, row_range
 from schema.prefetch import prefetch, relation, resolve_relation
 from talks import models
@@ -103,13 +103,12 @@ async def nested_talks(
     rows = row_range(first=first, after=after, last=last, before=before)
     filters = talk_filters(filter)
     fields = node_fields(info)
-    with_event = any(field.name == "event" for field in fields)
+    event_fields = [field for field in fields if field.name == "event"]
+    event_columns = columns(models.Event, subfields(event_fields)) if event_fields else ()
     loaders = info.context.loaders
     order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
-    key = TalkPageKey(parent, filters, order, rows, columns(models.Talk, fields), with_event)
+    key = TalkPageKey(parent, filters, order, rows, columns(models.Talk, fields), event_columns)
     talks = await loaders.talk_page.load((key, parent_id))
-    if with_event:
-        loaders.prime_events(talks)
     if rows.stop is None:
         start = talks[0].row_number - 1 if talks else rows.start
         page, has_next_page = talks, False

@@ -329,14 +329,15 @@ def talk_pages(
     order: str,
     rows: RowRange,
     columns: Iterable[str] | None = None,
-    with_event: bool = False,
+    event_columns: Iterable[str] = (),
 ) -> dict[int, list[Talk]]:
     """One page of talks for each parent, all in one statement.
 
     Rows are numbered per parent with a window function and the page is cut out by
     those numbers. Each talk carries `row_number` (1-based) and, for "last N" pages,
     `rows_after` (how many of the parent's rows follow it, plus one). `columns` limits
-    the talk's fields loaded (all by default).
+    the talk's fields loaded (all by default); with `event_columns`, each talk holds its
+    event (one instance per event), joined in with those columns.
     """
     path = TALK_PARENT_PATHS[parent]
     ordering = TALK_ORDERINGS[order]
@@ -359,7 +360,8 @@ def talk_pages(
         queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
     talk_columns = [Talk._meta.get_field(name).attname for name in columns or RELATED_COLUMNS[Talk]]
     extra = ["parent_id", "row_number"] + (["rows_after"] if rows.stop is None else [])
-    event_columns = RELATED_COLUMNS[Event] if with_event else []
+    if event_columns:  # the event's id first: it is how talks share their event
+        event_columns = ["id", *(column for column in event_columns if column != "id")]
     rows_read = queryset.values_list(
         *talk_columns, *extra, *(f"event__{column}" for column in event_columns)
     )
@@ -369,7 +371,7 @@ def talk_pages(
     talks = []
     for row in rows_read:
         talk = _instance(Talk, talk_attnames, row[:split], rows_read.db)
-        if with_event:
+        if event_columns:
             event = events.get(row[split])
             if event is None:
                 event = events[row[split]] = _instance(

@@ -109,6 +109,20 @@ def test_objects_met_again_share_one_answer_and_stay_correct(catalogue):  # noqa
     assert len({t["slug"] for t in topics}) < len(topics), "no topic was met twice"
 
 
+def test_events_joined_into_nested_pages_carry_every_column_asked_of_them(catalogue):  # noqa: F811
+    """A nested page joins only the event columns its selection reads; aliases and
+    fragments add theirs, and other parts of the query still see whole events."""
+    query = """{ speakers(first: 5) { edges { node { talks(first: 3) { edges { node {
+        a: event { name } b: event { city ... on Event { description startsOn } } } } } } } }
+      events(first: 5) { edges { node { name url country talks(first: 2) { edges { node {
+        event { slug kind } } } } } } } }"""
+    ours = run(schema, query)
+    assert ours == run(reference, query)
+    assert not ours["errors"]
+    node = ours["data"]["speakers"]["edges"][0]["node"]["talks"]["edges"][0]["node"]
+    assert set(node["b"]) == {"city", "description", "startsOn"}
+
+
 def test_same_answer_for_nodes_and_search_hits(catalogue):  # noqa: F811
     talk = Talk.objects.order_by("id").first()
     query = """query ($id: ID!, $q: String!) {
