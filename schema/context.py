@@ -16,3 +16,5 @@ class Context(StrawberryDjangoContext):
     # A new set for every request: loaders cache what they load, and a cache shared
     # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)
+    # What `schema.lookahead` found below each field, by the field's nodes and a path.
+    lookahead: dict = field(default_factory=dict)

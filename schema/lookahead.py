@@ -30,9 +30,18 @@ def subfields(fields: Iterable[SelectedField]) -> list[SelectedField]:
 
 
 def _path(info: Info, path: Sequence[str]) -> list[SelectedField]:
+    """The fields at `path` below the current field; the same list for every sibling
+    that resolves the same field nodes in this request (the `talks` of 50 speakers)."""
+    raw = info._raw_info  # strawberry's Info has no public accessor for the field nodes
+    cache = getattr(raw.context, "lookahead", None)
+    key = (*map(id, raw.field_nodes), *path)
+    if cache is not None and key in cache:
+        return cache[key][1]
     level: list[SelectedField] = list(info.selected_fields)
     for name in path:
         level = [child for child in subfields(level) if child.name == name]
+    if cache is not None:
+        cache[key] = (raw.field_nodes, level)  # the nodes held so that their ids stay unique
     return level
 
 
@@ -43,7 +52,7 @@ def selects(info: Info, *path: str) -> bool:
 
 def own_fields(info: Info) -> list[SelectedField]:
     """The fields selected on the current field's value."""
-    return subfields(info.selected_fields)
+    return subfields(_path(info, ()))
 
 
 def node_fields(info: Info) -> list[SelectedField]:

@@ -40,10 +40,10 @@ def _joined_event(talk: Talk) -> Any:
 
 def _talk_count(parent: TalkParent) -> Relation:
     unfiltered = TalkCountKey(parent, None)
-    return Relation("talk_count", lambda obj: (unfiltered, obj.pk))
+    return Relation("talk_count", lambda obj: (unfiltered, obj.id))
 
 
-_pk = attrgetter("pk")
+_pk = attrgetter("id")  # every model's primary key; cheaper to read than `pk`
 
 # Per model, the GraphQL fields that a DataLoader answers with one key per object.
 RELATIONS: dict[type[Model], dict[str, Relation]] = {

@@ -245,10 +245,11 @@ def _related(model, rows: QuerySet) -> dict[int, list]:
     columns = RELATED_COLUMNS[model]
     objects: dict[int, object] = {}
     result: dict[int, list] = defaultdict(list)
+    db = rows.db
     for parent_id, *values in rows:
         obj = objects.get(values[0])
         if obj is None:
-            obj = objects[values[0]] = _instance(model, columns, values, rows.db)
+            obj = objects[values[0]] = _instance(model, columns, values, db)
         result[parent_id].append(obj)
     return result
 
@@ -369,14 +370,13 @@ def talk_pages(
     split = len(talk_attnames)
     events: dict[int, Event] = {}
     talks = []
+    db = rows_read.db
     for row in rows_read:
-        talk = _instance(Talk, talk_attnames, row[:split], rows_read.db)
+        talk = _instance(Talk, talk_attnames, row[:split], db)
         if event_columns:
             event = events.get(row[split])
             if event is None:
-                event = events[row[split]] = _instance(
-                    Event, event_columns, row[split:], rows_read.db
-                )
+                event = events[row[split]] = _instance(Event, event_columns, row[split:], db)
             talk._state.fields_cache["event"] = event
         talks.append(talk)
     return _by_parent(sorted(talks, key=lambda t: (t.parent_id, t.row_number)))
