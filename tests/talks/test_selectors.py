@@ -88,10 +88,17 @@ def test_talk_pages_last_rows(world):
         filters=None,
         order="recorded_on_desc",
         rows=RowRange(start=0, stop=None, last=2),
-        with_event=True,
+        event_columns=("name",),
     )
     assert pages[ada.id] == [world["t1"], world["t3"]]
     assert [t.rows_after for t in pages[ada.id]] == [2, 1]
+    # Each talk holds its event, with the columns asked for and its id; the rest stay
+    # deferred, and talks of one event share one instance.
+    first, last = pages[ada.id]
+    assert first.event.name == world["t1"].event.name
+    assert first.event.get_deferred_fields() >= {"city", "description"}
+    if first.event_id == last.event_id:
+        assert first.event is last.event
 
 
 def test_talk_list_filters_combine(world):
