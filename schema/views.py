@@ -18,6 +18,7 @@ import re
 from functools import cache
 from typing import Any
 
+import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -97,9 +98,23 @@ def error_body(message: str, code: str) -> dict:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+# orjson writes a large response an order of magnitude faster than json; what it does not
+# pass through as the standard encoder would (dates, subclasses, ...) gets Django's encoding.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_NON_STR_KEYS
+)
+
+
+def json_bytes(body: Any) -> bytes:
+    return orjson.dumps(body, default=DjangoJSONEncoder().default, option=_ORJSON_OPTIONS)
+
+
 def json_response(body: Any, status: int, media_type: str, headers=None) -> HttpResponse:
     response = HttpResponse(
-        json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":")),
+        json_bytes(body),
         status=status,
         content_type=f"{media_type}; charset=utf-8",
     )
