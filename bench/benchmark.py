@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """GraphQL against hand-written Django: the same five operations, the same JSON, side by
-side on the same ASGI server stack (gunicorn + one uvicorn worker each), interleaved.
+side on the same ASGI server stack (gunicorn with one uvicorn worker per core, as
+production runs several), interleaved.
 
     .venv/bin/python bench/benchmark.py [--talks 20000] [--requests 200] [--seconds 5]
+                                        [--workers N]
 
 Uses DATABASE_URL if it names PostgreSQL, else postgres://postgres@127.0.0.1:5432/
 talks_bench_<talks>, created, migrated and loaded with a generated catalogue when it
@@ -142,7 +144,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(env: dict, settings_module: str) -> tuple[subprocess.Popen, str]:
+def start(env: dict, settings_module: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -153,7 +155,7 @@ def start(env: dict, settings_module: str) -> tuple[subprocess.Popen, str]:
             "--worker-class",
             "uvicorn_worker.UvicornWorker",
             "--workers",
-            "1",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -246,6 +248,12 @@ def main() -> None:
     parser.add_argument("--talks", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=200, help="per operation and side")
     parser.add_argument("--seconds", type=float, default=5, help="throughput run per side")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn workers per server (default: one per core)",
+    )
     args = parser.parse_args()
 
     url, create = database_url(args.talks)
@@ -266,8 +274,8 @@ def main() -> None:
     event, talk = variables["slug"], variables["talk"]
 
     counts = sql_counts(env, variables)
-    graphql, graphql_base = start(env, "project.settings")
-    baseline, baseline_base = start(env, "bench.baseline_settings")
+    graphql, graphql_base = start(env, "project.settings", args.workers)
+    baseline, baseline_base = start(env, "bench.baseline_settings", args.workers)
     rows, mismatches = [], []
     try:
         with httpx.Client(timeout=60) as http:
@@ -302,7 +310,10 @@ def main() -> None:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
-    print(f"\n{args.talks:,} talks on PostgreSQL; event {event}, talk {talk}")
+    print(
+        f"\n{args.talks:,} talks on PostgreSQL; event {event}, talk {talk}; "
+        f"{args.workers} worker(s) per server"
+    )
     print(
         f"{'op':3} {'SQL small/default':>19} {'p50 ms':>15} {'p95 ms':>15} "
         f"{'req/s (8 clients)':>19} {'p50 ratio':>9} {'req/s ratio':>11}"
