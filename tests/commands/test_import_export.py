@@ -263,3 +263,21 @@ def test_a_committed_import_refreshes_search_text():
     found = talk_list(filters=TalkFilters(search="sslerror"), order="relevance")
     assert [talk.title for talk in found] == ["SSLError, now what?"]
     assert talk_list(filters=TalkFilters(search="celery"), order="relevance").count() >= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_import_leaves_tables_ready_for_index_only_scans():
+    """On PostgreSQL, the import vacuums what it wrote, so counts can read indexes alone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the visibility map is PostgreSQL's")
+    _, err, code = run("import_catalogue", str(SAMPLE), "--quiet")
+    assert code == 0, err
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relallvisible FROM pg_class "
+            "WHERE relname IN ('talks_talk', 'talks_talkspeaker', 'talks_talk_topics')"
+        )
+        visible = dict(cursor.fetchall())
+    assert all(pages > 0 for pages in visible.values()), visible
