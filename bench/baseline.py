@@ -8,7 +8,7 @@ Not part of the product; served with DJANGO_SETTINGS_MODULE=bench.baseline_setti
 import json
 from collections import defaultdict
 
-from django.db.models import BooleanField, Count, F, FloatField, Window
+from django.db.models import BooleanField, F, FloatField, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
@@ -20,7 +20,6 @@ from talks import search
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 from talks.selectors import SPEAKER_ORDERINGS, TALK_ORDERINGS, TOPIC_ORDERINGS
 
-TalkTopic = Talk.topics.through
 NEWEST = TALK_ORDERINGS["recorded_on_desc"]
 
 
@@ -56,11 +55,6 @@ def topics_of(talk_ids, *fields) -> dict[int, list[dict]]:
     for row in rows:
         result[row["talk_id"]].append({"_id": row["id"], **{f: row[f] for f in fields}})
     return result
-
-
-def counts(link_model, column: str, ids) -> dict[int, int]:
-    rows = link_model.objects.filter(**{f"{column}__in": ids}).values(column)
-    return {r[column]: r["n"] for r in rows.annotate(n=Count("talk_id"))}
 
 
 def public(items: list[dict]) -> list[dict]:
@@ -108,9 +102,7 @@ def event_page(request):
         Talk.objects.filter(event_id=event["id"]).order_by(*NEWEST).values("id", "title")[:first]
     )
     ids = [t["id"] for t in talks]
-    speakers, topics = speakers_of(ids, "name"), topics_of(ids, "name")
-    speaker_ids = {s["_id"] for group in speakers.values() for s in group}
-    speaker_counts = counts(TalkSpeaker, "speaker_id", speaker_ids)
+    speakers, topics = speakers_of(ids, "name", "talk_count"), topics_of(ids, "name")
     event_speakers = (
         Speaker.objects.filter(talk_speakers__talk__event_id=event["id"])
         .distinct()
@@ -130,7 +122,7 @@ def event_page(request):
                                 "speakers": [
                                     {
                                         "name": s["name"],
-                                        "talkCount": speaker_counts.get(s["_id"], 0),
+                                        "talkCount": s["talk_count"],
                                     }
                                     for s in speakers[t["id"]]
                                 ],
@@ -152,9 +144,9 @@ def speakers_page(request):
     first = int(request.GET.get("first", 50))
     nested = int(request.GET.get("nested", 10))
     speakers = list(
-        Speaker.objects.annotate(talk_count=Count("talk_speakers"))
-        .order_by(*SPEAKER_ORDERINGS["talk_count_desc"])
-        .values("id", "name", "talk_count")[:first]
+        Speaker.objects.order_by(*SPEAKER_ORDERINGS["talk_count_desc"]).values(
+            "id", "name", "talk_count"
+        )[:first]
     )
     ids = [s["id"] for s in speakers]
     rows = (
@@ -170,9 +162,7 @@ def speakers_page(request):
     for row in sorted(rows, key=lambda r: (r["speaker_id"], r["row"])):
         talks[row["speaker_id"]].append(row)
     talk_ids = {t["id"] for group in talks.values() for t in group}
-    topics = topics_of(talk_ids, "name")
-    topic_ids = {t["_id"] for group in topics.values() for t in group}
-    topic_counts = counts(TalkTopic, "topic_id", topic_ids)
+    topics = topics_of(talk_ids, "name", "talk_count")
     edges = [
         {
             "node": {
@@ -185,7 +175,7 @@ def speakers_page(request):
                                 "title": t["title"],
                                 "event": {"name": t["event__name"]},
                                 "topics": [
-                                    {"name": p["name"], "talkCount": topic_counts.get(p["_id"], 0)}
+                                    {"name": p["name"], "talkCount": p["talk_count"]}
                                     for p in topics[t["id"]]
                                 ],
                             }

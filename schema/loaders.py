@@ -204,8 +204,3 @@ class Loaders:
         for talk in talks:
             if isinstance(talk, Talk) and event_field.is_cached(talk):
                 self.event.prime(talk.event_id, talk.event)
-
-    def prime_talk_counts(self, parent: TalkParent, objects: Iterable[Any]) -> None:
-        """Hand talk counts annotated onto a list query to the talk-count loader."""
-        for obj in objects:
-            self.talk_count.prime((TalkCountKey(parent, None), obj.pk), obj.talk_count)

@@ -21,7 +21,7 @@ from django.db.models import Model
 
 from schema.loaders import MISSING, Loaders, TalkCountKey, loaded
 from schema.lookahead import SelectedField, subfields
-from talks.models import Event, Speaker, Talk, Topic
+from talks.models import Event, Speaker, Talk
 from talks.selectors import TalkParent
 
 
@@ -52,15 +52,11 @@ RELATIONS: dict[type[Model], dict[str, Relation]] = {
         "speakers": Relation("speakers_of_talk", _pk),
         "topics": Relation("topics_of_talk", _pk),
     },
-    Speaker: {
-        "talkCount": _talk_count("speaker"),
-        "events": Relation("events_of_speaker", _pk),
-    },
+    Speaker: {"events": Relation("events_of_speaker", _pk)},
     Event: {
         "talkCount": _talk_count("event"),
         "speakers": Relation("speakers_of_event", _pk),
     },
-    Topic: {"talkCount": _talk_count("topic")},
 }
 
 

@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import strawberry
@@ -208,10 +207,7 @@ class Query:
         filters = filter.to_selector() if filter is not None else None
         order = list_order(info, order_by, SpeakerOrder.NAME_ASC, filters)
         queryset = selectors.speaker_list(filters=filters, order=order)
-        prime = None
-        if order == SpeakerOrder.TALK_COUNT_DESC.value:
-            prime = partial(info.context.loaders.prime_talk_counts, "speaker")
-        return await paginate(info, SpeakerConnection, queryset, rows, after_fetch=prime)
+        return await paginate(info, SpeakerConnection, queryset, rows)
 
     @strawberry.field(description="Events, newest first unless ordered otherwise.")
     async def events(
@@ -245,10 +241,7 @@ class Query:
         filters = filter.to_selector() if filter is not None else None
         order = list_order(info, order_by, TopicOrder.NAME_ASC, filters)
         queryset = selectors.topic_list(filters=filters, order=order)
-        prime = None
-        if order == TopicOrder.TALK_COUNT_DESC.value:
-            prime = partial(info.context.loaders.prime_talk_counts, "topic")
-        return await paginate(info, TopicConnection, queryset, rows, after_fetch=prime)
+        return await paginate(info, TopicConnection, queryset, rows)
 
     @strawberry.field(
         description="The best matches among talks, speakers, events and topics, best first."

@@ -197,7 +197,7 @@ class SpeakerType(ModelNode):
     website: str = strawberry.field(description='"" when unknown.')
     twitter: str = strawberry.field(description='Handle without "@"; "" when unknown.')
     github: str = strawberry.field(description='User name; "" when unknown.')
-    talk_count = talk_count_field("How many talks the speaker gave.")
+    talk_count: int = strawberry.field(description="How many talks the speaker gave.")
     talks = talks_field("speaker", "The speaker's talks, newest first unless ordered otherwise.")
 
     @strawberry.field(
@@ -216,7 +216,7 @@ class TopicType(ModelNode):
     slug: str = strawberry.field(description="Stable, human-readable key; unique among topics.")
     name: str = strawberry.field(description="The topic's display name.")
     description: str = strawberry.field(description='"" when there is none.')
-    talk_count = talk_count_field("How many talks have this topic.")
+    talk_count: int = strawberry.field(description="How many talks have this topic.")
     talks = talks_field("topic", "Talks on this topic, newest first unless ordered otherwise.")
 
 

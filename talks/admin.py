@@ -84,7 +84,7 @@ class EventAdmin(TalkCountMixin, CatalogueAdmin):
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(TalkCountMixin, CatalogueAdmin):
+class SpeakerAdmin(CatalogueAdmin):
     service_name = "speaker"
     list_display = ["name", "affiliation", "twitter", "github", "talk_count"]
     search_fields = ["name", "slug", "affiliation", "twitter", "github"]
@@ -93,7 +93,7 @@ class SpeakerAdmin(TalkCountMixin, CatalogueAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(TalkCountMixin, CatalogueAdmin):
+class TopicAdmin(CatalogueAdmin):
     service_name = "topic"
     list_display = ["name", "slug", "talk_count"]
     search_fields = ["name", "slug"]

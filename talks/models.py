@@ -127,6 +127,12 @@ class Event(TimestampedModel):
             )
 
 
+# Kept by database triggers (migration 0004) on the link tables, exact in every
+# transaction whatever writes the links: services, the importer, the admin, raw SQL.
+# A save that writes a stale value back is corrected by another trigger.
+TALK_COUNT_HELP = "How many talks {}; kept by the database."
+
+
 class Speaker(TimestampedModel):
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=300)
@@ -135,10 +141,16 @@ class Speaker(TimestampedModel):
     website = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
     twitter = models.CharField(max_length=100, blank=True, default="")
     github = models.CharField(max_length=100, blank=True, default="")
+    talk_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text=TALK_COUNT_HELP.format("the speaker gave")
+    )
 
     class Meta:
         constraints = [non_blank_constraint("slug"), non_blank_constraint("name")]
-        indexes = [models.Index(fields=["name", "id"], name="speaker_name")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="speaker_name"),
+            models.Index(fields=["-talk_count", "name", "id"], name="speaker_talk_count"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -148,10 +160,16 @@ class Topic(TimestampedModel):
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
+    talk_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text=TALK_COUNT_HELP.format("have this topic")
+    )
 
     class Meta:
         constraints = [non_blank_constraint("slug"), non_blank_constraint("name")]
-        indexes = [models.Index(fields=["name", "id"], name="topic_name")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="topic_name"),
+            models.Index(fields=["-talk_count", "name", "id"], name="topic_talk_count"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -165,8 +165,6 @@ def speaker_list(*, filters: SpeakerFilters | None = None, order: str = "name_as
         queryset = queryset.filter(
             id__in=TalkSpeaker.objects.filter(talk__topics__slug=filters.topic).values("speaker_id")
         )
-    if order == "talk_count_desc":
-        queryset = queryset.annotate(talk_count=Count("talk_speakers"))
     return queryset.order_by(*SPEAKER_ORDERINGS[order])
 
 
@@ -194,8 +192,6 @@ def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") 
                 talk__talk_speakers__speaker__slug=filters.speaker
             ).values("topic_id")
         )
-    if order == "talk_count_desc":
-        queryset = queryset.annotate(talk_count=Count("talks"))
     return queryset.order_by(*TOPIC_ORDERINGS[order])
 
 
@@ -306,11 +302,9 @@ def talk_counts(
     """How many talks (matching `filters`) each parent has; parents with none are absent."""
     ids = list(parent_ids)
     if not _talk_filter(filters) and parent != "event":
-        # Unfiltered counts need only the link table.
-        links = TalkSpeaker.objects if parent == "speaker" else TalkTopic.objects
-        column = f"{parent}_id"
-        rows = links.filter(**{f"{column}__in": ids}).values(column).annotate(n=Count("talk_id"))
-        return {row[column]: row["n"] for row in rows}
+        # Speakers and topics keep their unfiltered counts (see Speaker.talk_count).
+        model = Speaker if parent == "speaker" else Topic
+        return dict(model.objects.filter(id__in=ids).values_list("id", "talk_count"))
     path = TALK_PARENT_PATHS[parent]
     rows = (
         Talk.objects.filter(_talk_filter(filters))

@@ -146,7 +146,7 @@ def test_every_field_reads_a_loaded_column_or_a_loader(graphql_type, model):
     names = [schema.config.name_converter.get_graphql_name(f) for f in definition.fields]
     loaded_by_relations = set(RELATED_COLUMNS[model])
     for name in names:
-        if name in RELATIONS[model] or name in ("id", "talks"):
+        if name in RELATIONS.get(model, {}) or name in ("id", "talks"):
             continue
         column = model._meta.get_field(to_snake_case(name)).attname
         assert column in loaded_by_relations, f"{model.__name__}.{name} is not loaded"
