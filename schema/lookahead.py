@@ -13,7 +13,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 from strawberry.utils.str_converters import to_snake_case
 
-__all__ = ["SelectedField", "columns", "node_fields", "own_fields", "selects", "subfields"]
+__all__ = ["SelectedField", "columns", "node_fields", "own_fields", "subfields"]
 
 
 def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
@@ -43,11 +43,6 @@ def _path(info: Info, path: Sequence[str]) -> list[SelectedField]:
     if cache is not None:
         cache[key] = (raw.field_nodes, level)  # the nodes held so that their ids stay unique
     return level
-
-
-def selects(info: Info, *path: str) -> bool:
-    """Whether the current field's selection reaches `path`, through any fragments."""
-    return bool(_path(info, path))
 
 
 def own_fields(info: Info) -> list[SelectedField]:

@@ -1,7 +1,6 @@
 """The Query root: lookups by global ID or slug, and the four top-level lists."""
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -27,7 +26,7 @@ from schema.filters import (
 )
 from schema.ids import INVALID_ID, NODE_TYPES, parse_global_id
 from schema.loaders import DataLoader
-from schema.lookahead import columns, node_fields, own_fields, selects
+from schema.lookahead import columns, node_fields, own_fields
 from schema.pagination import build_connection, check_page_size, row_range
 from schema.prefetch import prefetch
 from schema.types import (
@@ -40,6 +39,7 @@ from schema.types import (
     TalkType,
     TopicConnection,
     TopicType,
+    joined_event_columns,
 )
 from talks import selectors
 from talks.selectors import RowRange
@@ -88,14 +88,15 @@ async def paginate(
     queryset: QuerySet,
     rows: RowRange,
     *,
-    after_fetch: Callable[[list], None] | None = None,
+    event_columns: tuple[str, ...] = (),
 ):
     """A page of a top-level list: OFFSET/LIMIT on the indexed ordering, COUNT on demand.
 
-    Only the columns the query reads are fetched.
+    Only the columns the query reads are fetched; with `event_columns`, each talk holds
+    its event, joined in with those columns.
     """
     fields = node_fields(info)
-    page_query = queryset.only(*columns(queryset.model, fields))
+    page_columns = columns(queryset.model, fields)
 
     def fetch() -> tuple[int, int, list, int | None]:
         total, start, stop = None, rows.start, rows.stop
@@ -104,13 +105,17 @@ async def paginate(
             start, stop = max(start, total - rows.last), total
         stop = max(stop, start)
         # One row past the page tells whether a next page exists.
-        return start, stop, list(page_query[start : stop + 1]), total
+        page = queryset[start : stop + 1]
+        return (
+            start,
+            stop,
+            selectors.instances(page, page_columns, event_columns=event_columns),
+            total,
+        )
 
     start, stop, objects, total = await sync_to_async(fetch)()
     has_next_page = len(objects) > stop - start
     objects = objects[: stop - start]
-    if after_fetch is not None:
-        after_fetch(objects)
     await prefetch(info.context.loaders, objects, fields)
 
     counting = None
@@ -182,15 +187,8 @@ class Query:
         filters = talk_filters(filter)
         order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
         queryset = selectors.talk_list(filters=filters, order=order)
-        if selects(info, "edges", "node", "event"):
-            queryset = queryset.select_related("event")
-        return await paginate(
-            info,
-            TalkConnection,
-            queryset,
-            rows,
-            after_fetch=info.context.loaders.prime_events,
-        )
+        event_columns = joined_event_columns(node_fields(info))
+        return await paginate(info, TalkConnection, queryset, rows, event_columns=event_columns)
 
     @strawberry.field(description="Speakers, by name unless ordered otherwise.")
     async def speakers(

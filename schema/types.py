@@ -24,7 +24,7 @@ from schema.filters import (
     talk_filters,
 )
 from schema.loaders import TalkCountKey, TalkPageKey, loaded
-from schema.lookahead import columns, node_fields, subfields
+from schema.lookahead import SelectedField, columns, node_fields, subfields
 from schema.pagination import build_connection, row_range
 from schema.prefetch import prefetch, relation, resolve_relation
 from talks import models
@@ -87,6 +87,13 @@ class TalkConnection(CountedConnection[TalkType]):
     pass
 
 
+def joined_event_columns(talk_fields: list[SelectedField]) -> tuple[str, ...]:
+    """The event columns a page of talks joins in: those its `event` field reads, or none
+    when `event` is not selected."""
+    event_fields = [field for field in talk_fields if field.name == "event"]
+    return columns(models.Event, subfields(event_fields)) if event_fields else ()
+
+
 async def nested_talks(
     info: Info,
     parent: TalkParent,
@@ -103,11 +110,11 @@ async def nested_talks(
     rows = row_range(first=first, after=after, last=last, before=before)
     filters = talk_filters(filter)
     fields = node_fields(info)
-    event_fields = [field for field in fields if field.name == "event"]
-    event_columns = columns(models.Event, subfields(event_fields)) if event_fields else ()
     loaders = info.context.loaders
     order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
-    key = TalkPageKey(parent, filters, order, rows, columns(models.Talk, fields), event_columns)
+    key = TalkPageKey(
+        parent, filters, order, rows, columns(models.Talk, fields), joined_event_columns(fields)
+    )
     talks = await loaders.talk_page.load((key, parent_id))
     if rows.stop is None:
         start = talks[0].row_number - 1 if talks else rows.start

@@ -232,6 +232,36 @@ def _instance(model, attnames: Iterable[str], values: Iterable, db: str):
     return obj
 
 
+def instances(
+    queryset: QuerySet, columns: Iterable[str], *, event_columns: tuple[str, ...] = ()
+) -> list:
+    """The rows of `queryset` as instances that hold `columns` and its annotations, the
+    other fields deferred as with `QuerySet.only`, built by `_instance`.
+
+    With `event_columns` (of a talk queryset), each talk holds its event, joined in with
+    those columns; talks of one event share one instance.
+    """
+    model = queryset.model
+    attnames = [model._meta.get_field(name).attname for name in columns]
+    attnames += [name for name in queryset.query.annotation_select if name not in attnames]
+    if event_columns:  # the event's id first: it is how talks share their event
+        event_columns = ("id", *(column for column in event_columns if column != "id"))
+    rows = queryset.values_list(*attnames, *(f"event__{column}" for column in event_columns))
+    split = len(attnames)
+    events: dict[int, Event] = {}
+    result = []
+    db = rows.db
+    for row in rows:
+        obj = _instance(model, attnames, row[:split], db)
+        if event_columns:
+            event = events.get(row[split])
+            if event is None:
+                event = events[row[split]] = _instance(Event, event_columns, row[split:], db)
+            obj._state.fields_cache["event"] = event
+        result.append(obj)
+    return result
+
+
 def _related(model, rows: QuerySet) -> dict[int, list]:
     """Rows of `(parent_id, *RELATED_COLUMNS[model])` as each parent's list of objects.
 
@@ -353,26 +383,9 @@ def talk_pages(
     else:
         # One row past the page tells whether a next page exists.
         queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
-    talk_columns = [Talk._meta.get_field(name).attname for name in columns or RELATED_COLUMNS[Talk]]
-    extra = ["parent_id", "row_number"] + (["rows_after"] if rows.stop is None else [])
-    if event_columns:  # the event's id first: it is how talks share their event
-        event_columns = ["id", *(column for column in event_columns if column != "id")]
-    rows_read = queryset.values_list(
-        *talk_columns, *extra, *(f"event__{column}" for column in event_columns)
+    talks = instances(
+        queryset, columns or RELATED_COLUMNS[Talk], event_columns=tuple(event_columns)
     )
-    talk_attnames = talk_columns + extra
-    split = len(talk_attnames)
-    events: dict[int, Event] = {}
-    talks = []
-    db = rows_read.db
-    for row in rows_read:
-        talk = _instance(Talk, talk_attnames, row[:split], db)
-        if event_columns:
-            event = events.get(row[split])
-            if event is None:
-                event = events[row[split]] = _instance(Event, event_columns, row[split:], db)
-            talk._state.fields_cache["event"] = event
-        talks.append(talk)
     return _by_parent(sorted(talks, key=lambda t: (t.parent_id, t.row_number)))
 
 

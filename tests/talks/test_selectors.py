@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db.models import F
 
 from talks import selectors
 from talks.selectors import RowRange, TalkFilters
@@ -99,6 +100,26 @@ def test_talk_pages_last_rows(world):
     assert first.event.get_deferred_fields() >= {"city", "description"}
     if first.event_id == last.event_id:
         assert first.event is last.event
+
+
+def test_instances_hold_the_columns_asked_for_annotations_and_shared_events(
+    world, django_assert_num_queries
+):
+    queryset = selectors.talk_list(filters=TalkFilters(speaker=world["ada"].slug)).annotate(
+        score=F("id") * 2
+    )
+    expected = list(queryset.select_related("event"))
+    assert len(expected) == 3
+    with django_assert_num_queries(1):
+        talks = selectors.instances(queryset, ["id", "title", "event"], event_columns=("name",))
+        assert talks == expected
+        assert [t.score for t in talks] == [t.id * 2 for t in expected]
+        assert [t.event.name for t in talks] == [t.event.name for t in expected]
+    assert talks[0].get_deferred_fields() >= {"abstract", "recorded_on"}
+    assert talks[0].event.get_deferred_fields() >= {"city", "description"}
+    by_event = {}
+    for talk in talks:
+        assert by_event.setdefault(talk.event_id, talk.event) is talk.event
 
 
 def test_talk_list_filters_combine(world):
