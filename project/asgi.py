@@ -1,9 +1,18 @@
 """ASGI entry point: the production server (uvicorn) serves `application`."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 application = get_asgi_application()
+
+# Load the URLconf, and with it the GraphQL schema, now rather than on the first request,
+# then take everything loaded so far out of the garbage collector's sight: otherwise each
+# full collection, every few requests, walks all these long-lived objects again. In a
+# run of 660 benchmark requests, collector time fell from 5.9 s to 3.9 s.
+get_resolver().urlconf_module  # noqa: B018
+gc.freeze()
