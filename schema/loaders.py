@@ -7,6 +7,7 @@ field costs one SQL statement per level of the query however many parents it has
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
@@ -39,7 +40,7 @@ class DataLoader:
     def __init__(self, fetch: Callable[[list], dict], default: Callable[[], Any]) -> None:
         self.values: dict[Hashable, Any] = {}
         self.errors: dict[Hashable, Exception] = {}
-        self._fetch = sync_to_async(fetch)
+        self._fetch = fetch
         self._default = default
         self._open: _Batch | None = None  # the batch that is still taking keys
         self._pending: dict[Hashable, asyncio.Future] = {}  # key -> its batch's `done`
@@ -94,7 +95,7 @@ class DataLoader:
             self._open = None
         keys = batch.keys
         try:
-            found = await self._fetch(keys)
+            found = await sync_to_async(self._fetch)(keys)
         except BaseException as error:
             self.errors.update(dict.fromkeys(keys, error))
             if not isinstance(error, Exception):
@@ -158,41 +159,49 @@ class TalkPageKey(NamedTuple):
     event_columns: tuple[str, ...]  # those of an event joined in; () joins none
 
 
+# A talk looked up alone comes with its event: one statement instead of two.
+TALKS_WITH_EVENT = Talk.objects.select_related("event")
+
+
+def _talk_counts(key: TalkCountKey, ids: list[int]) -> dict:
+    return selectors.talk_counts(key.parent, ids, key.filters)
+
+
+def _talk_pages(key: TalkPageKey, ids: list[int]) -> dict:
+    return selectors.talk_pages(
+        key.parent,
+        ids,
+        filters=key.filters,
+        order=key.order,
+        rows=key.rows,
+        columns=key.columns,
+        event_columns=key.event_columns,
+    )
+
+
+def _by(model_or_queryset, field: str) -> Callable[[list], dict]:
+    return lambda keys: selectors.objects_by_key(model_or_queryset, field, keys)
+
+
 class Loaders:
-    def __init__(self) -> None:
-        # A talk looked up alone comes with its event: one statement instead of two.
-        talks = Talk.objects.select_related("event")
-        self.talk = _loader(lambda ids: selectors.objects_by_key(talks, "pk", ids))
-        self.speaker = _loader(lambda ids: selectors.objects_by_key(Speaker, "pk", ids))
-        self.event = _loader(lambda ids: selectors.objects_by_key(Event, "pk", ids))
-        self.topic = _loader(lambda ids: selectors.objects_by_key(Topic, "pk", ids))
-        self.talk_by_slug = _loader(lambda slugs: selectors.objects_by_key(talks, "slug", slugs))
-        self.speaker_by_slug = _loader(
-            lambda slugs: selectors.objects_by_key(Speaker, "slug", slugs)
-        )
-        self.event_by_slug = _loader(lambda slugs: selectors.objects_by_key(Event, "slug", slugs))
-        self.topic_by_slug = _loader(lambda slugs: selectors.objects_by_key(Topic, "slug", slugs))
+    """The request's DataLoaders, each built when first used (most requests use few)."""
 
-        self.speakers_of_talk = _loader(selectors.speakers_of_talks, list)
-        self.topics_of_talk = _loader(selectors.topics_of_talks, list)
-        self.speakers_of_event = _loader(selectors.speakers_of_events, list)
-        self.events_of_speaker = _loader(selectors.events_of_speakers, list)
+    talk = cached_property(lambda self: _loader(_by(TALKS_WITH_EVENT, "pk")))
+    speaker = cached_property(lambda self: _loader(_by(Speaker, "pk")))
+    event = cached_property(lambda self: _loader(_by(Event, "pk")))
+    topic = cached_property(lambda self: _loader(_by(Topic, "pk")))
+    talk_by_slug = cached_property(lambda self: _loader(_by(TALKS_WITH_EVENT, "slug")))
+    speaker_by_slug = cached_property(lambda self: _loader(_by(Speaker, "slug")))
+    event_by_slug = cached_property(lambda self: _loader(_by(Event, "slug")))
+    topic_by_slug = cached_property(lambda self: _loader(_by(Topic, "slug")))
 
-        self.talk_count = _grouped_loader(
-            lambda key, ids: selectors.talk_counts(key.parent, ids, key.filters), int
-        )
-        self.talk_page = _grouped_loader(
-            lambda key, ids: selectors.talk_pages(
-                key.parent,
-                ids,
-                filters=key.filters,
-                order=key.order,
-                rows=key.rows,
-                columns=key.columns,
-                event_columns=key.event_columns,
-            ),
-            list,
-        )
+    speakers_of_talk = cached_property(lambda self: _loader(selectors.speakers_of_talks, list))
+    topics_of_talk = cached_property(lambda self: _loader(selectors.topics_of_talks, list))
+    speakers_of_event = cached_property(lambda self: _loader(selectors.speakers_of_events, list))
+    events_of_speaker = cached_property(lambda self: _loader(selectors.events_of_speakers, list))
+
+    talk_count = cached_property(lambda self: _grouped_loader(_talk_counts, int))
+    talk_page = cached_property(lambda self: _grouped_loader(_talk_pages, list))
 
     def prime_events(self, talks: Iterable[Talk]) -> None:
         """Hand the events joined into a talk query to the event loader.
