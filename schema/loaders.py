@@ -4,6 +4,8 @@ A batch function makes one trip to a worker thread and runs one selector there, 
 field costs one SQL statement per level of the query however many parents it has.
 """
 
+from __future__ import annotations
+
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
@@ -37,14 +39,19 @@ class DataLoader:
     exception for each of its keys in `errors`; loading such a key raises it.
     """
 
-    def __init__(self, fetch: Callable[[list], dict], default: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[list], dict],
+        default: Callable[[], Any],
+        trips: Trips | None = None,
+    ) -> None:
         self.values: dict[Hashable, Any] = {}
         self.errors: dict[Hashable, Exception] = {}
         self._fetch = fetch
         self._default = default
         self._open: _Batch | None = None  # the batch that is still taking keys
         self._pending: dict[Hashable, asyncio.Future] = {}  # key -> its batch's `done`
-        self._running: set[asyncio.Task] = set()
+        self._trips = trips or Trips()
 
     def request(self, keys: Iterable[Hashable]) -> Awaitable | None:
         """Start loading whichever of `keys` are neither loaded nor loading; an awaitable
@@ -80,42 +87,79 @@ class DataLoader:
     def _open_batch(self) -> _Batch:
         loop = asyncio.get_running_loop()
         batch = self._open = _Batch(loop)
-        # The batch closes when its task starts: every resolver that runs before then,
+        # The batch closes when its trip starts: every resolver that runs before then,
         # up to two turns of the loop, adds its keys to it.
-        loop.call_soon(self._start, batch)
+        loop.call_soon(self._trips.add, self, batch)
         return batch
 
-    def _start(self, batch: _Batch) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(batch))
-        self._running.add(task)  # the loop keeps only a weak reference to a task
-        task.add_done_callback(self._running.discard)
-
-    async def _run(self, batch: _Batch) -> None:
+    def _close(self, batch: _Batch) -> None:
         if self._open is batch:
             self._open = None
+
+    def _finish(self, batch: _Batch, found: dict | None, error: BaseException | None) -> None:
         keys = batch.keys
-        try:
-            found = await sync_to_async(self._fetch)(keys)
-        except BaseException as error:
+        if error is not None:
             self.errors.update(dict.fromkeys(keys, error))
-            if not isinstance(error, Exception):
-                raise
         else:
             values, default = self.values, self._default
             for key in keys:
                 values[key] = found[key] if key in found else default()
-        finally:
-            for key in keys:
-                del self._pending[key]
-            batch.done.set_result(None)
+        for key in keys:
+            del self._pending[key]
+        batch.done.set_result(None)
 
 
-def _loader(fetch: Callable[[list], dict], default: Callable[[], Any] = lambda: None) -> DataLoader:
+class Trips:
+    """Takes the batches of a request's DataLoaders to the worker thread: all the batches
+    that close together (a page's speakers and topics, say) in one trip."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[DataLoader, _Batch]] = []
+        self._running: set[asyncio.Task] = set()
+
+    def add(self, loader: DataLoader, batch: _Batch) -> None:
+        if not self._waiting:
+            task = asyncio.get_running_loop().create_task(self._go())
+            self._running.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._running.discard)
+        self._waiting.append((loader, batch))
+
+    async def _go(self) -> None:
+        batches, self._waiting = self._waiting, []
+        for loader, batch in batches:
+            loader._close(batch)
+        try:
+            outcomes = await sync_to_async(_fetch_each)(batches)
+        except BaseException as error:  # cancelled, or worse: every batch fails with it
+            for loader, batch in batches:
+                loader._finish(batch, None, error)
+            raise
+        for (loader, batch), (found, error) in zip(batches, outcomes, strict=True):
+            loader._finish(batch, found, error)
+
+
+def _fetch_each(
+    batches: list[tuple[DataLoader, _Batch]],
+) -> list[tuple[dict | None, Exception | None]]:
+    outcomes: list[tuple[dict | None, Exception | None]] = []
+    for loader, batch in batches:
+        try:
+            outcomes.append((loader._fetch(batch.keys), None))
+        except Exception as error:
+            outcomes.append((None, error))
+    return outcomes
+
+
+def _loader(
+    trips: Trips, fetch: Callable[[list], dict], default: Callable[[], Any] = lambda: None
+) -> DataLoader:
     """A DataLoader over a selector that answers `{key: value}` for a list of keys."""
-    return DataLoader(fetch, default)
+    return DataLoader(fetch, default, trips)
 
 
-def _grouped_loader(fetch: Callable[[Hashable, list], dict], default: Callable[[], Any]):
+def _grouped_loader(
+    trips: Trips, fetch: Callable[[Hashable, list], dict], default: Callable[[], Any]
+) -> DataLoader:
     """A DataLoader whose keys are `(group, parent_id)`: one selector call per group.
 
     The group carries what the rows depend on besides the parent (filters, order,
@@ -132,7 +176,7 @@ def _grouped_loader(fetch: Callable[[Hashable, list], dict], default: Callable[[
                 found[(group, parent_id)] = value
         return found
 
-    return _loader(fetch_all, default)
+    return _loader(trips, fetch_all, default)
 
 
 def loaded(loader: DataLoader, key: Hashable) -> Any:
@@ -186,22 +230,33 @@ def _by(model_or_queryset, field: str) -> Callable[[list], dict]:
 class Loaders:
     """The request's DataLoaders, each built when first used (most requests use few)."""
 
-    talk = cached_property(lambda self: _loader(_by(TALKS_WITH_EVENT, "pk")))
-    speaker = cached_property(lambda self: _loader(_by(Speaker, "pk")))
-    event = cached_property(lambda self: _loader(_by(Event, "pk")))
-    topic = cached_property(lambda self: _loader(_by(Topic, "pk")))
-    talk_by_slug = cached_property(lambda self: _loader(_by(TALKS_WITH_EVENT, "slug")))
-    speaker_by_slug = cached_property(lambda self: _loader(_by(Speaker, "slug")))
-    event_by_slug = cached_property(lambda self: _loader(_by(Event, "slug")))
-    topic_by_slug = cached_property(lambda self: _loader(_by(Topic, "slug")))
+    def __init__(self) -> None:
+        self.trips = Trips()
 
-    speakers_of_talk = cached_property(lambda self: _loader(selectors.speakers_of_talks, list))
-    topics_of_talk = cached_property(lambda self: _loader(selectors.topics_of_talks, list))
-    speakers_of_event = cached_property(lambda self: _loader(selectors.speakers_of_events, list))
-    events_of_speaker = cached_property(lambda self: _loader(selectors.events_of_speakers, list))
+    talk = cached_property(lambda self: _loader(self.trips, _by(TALKS_WITH_EVENT, "pk")))
+    speaker = cached_property(lambda self: _loader(self.trips, _by(Speaker, "pk")))
+    event = cached_property(lambda self: _loader(self.trips, _by(Event, "pk")))
+    topic = cached_property(lambda self: _loader(self.trips, _by(Topic, "pk")))
+    talk_by_slug = cached_property(lambda self: _loader(self.trips, _by(TALKS_WITH_EVENT, "slug")))
+    speaker_by_slug = cached_property(lambda self: _loader(self.trips, _by(Speaker, "slug")))
+    event_by_slug = cached_property(lambda self: _loader(self.trips, _by(Event, "slug")))
+    topic_by_slug = cached_property(lambda self: _loader(self.trips, _by(Topic, "slug")))
 
-    talk_count = cached_property(lambda self: _grouped_loader(_talk_counts, int))
-    talk_page = cached_property(lambda self: _grouped_loader(_talk_pages, list))
+    speakers_of_talk = cached_property(
+        lambda self: _loader(self.trips, selectors.speakers_of_talks, list)
+    )
+    topics_of_talk = cached_property(
+        lambda self: _loader(self.trips, selectors.topics_of_talks, list)
+    )
+    speakers_of_event = cached_property(
+        lambda self: _loader(self.trips, selectors.speakers_of_events, list)
+    )
+    events_of_speaker = cached_property(
+        lambda self: _loader(self.trips, selectors.events_of_speakers, list)
+    )
+
+    talk_count = cached_property(lambda self: _grouped_loader(self.trips, _talk_counts, int))
+    talk_page = cached_property(lambda self: _grouped_loader(self.trips, _talk_pages, list))
 
     def prime_events(self, talks: Iterable[Talk]) -> None:
         """Hand the events joined into a talk query to the event loader.

@@ -3,8 +3,10 @@
 import asyncio
 
 import pytest
+from asgiref.sync import sync_to_async
 
-from schema.loaders import MISSING, DataLoader, loaded
+from schema import loaders
+from schema.loaders import MISSING, DataLoader, Trips, loaded
 
 
 def recording(fail: set | None = None):
@@ -86,3 +88,30 @@ def test_prime_keeps_what_is_loaded():
 
     assert run(main()) == ("primed", 20)
     assert calls == [[2]]
+
+
+def test_loaders_of_one_request_share_a_trip_and_fail_alone(monkeypatch):
+    trips_taken = []
+    monkeypatch.setattr(
+        loaders, "sync_to_async", lambda f: trips_taken.append(f) or sync_to_async(f)
+    )
+    trips = Trips()
+
+    def fetch_with(result):
+        def fetch(keys):
+            if isinstance(result, Exception):
+                raise result
+            return dict.fromkeys(keys, result)
+
+        return fetch
+
+    speakers = DataLoader(fetch_with("speaker"), lambda: None, trips)
+    topics = DataLoader(fetch_with(ValueError("topics are down")), lambda: None, trips)
+
+    async def main():
+        return await asyncio.gather(speakers.load(1), topics.load(1), return_exceptions=True)
+
+    found, failed = run(main())
+    assert found == "speaker"
+    assert isinstance(failed, ValueError)
+    assert len(trips_taken) == 1  # both batches went to the worker thread together
