@@ -18,7 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from schema.ids import global_id
 from talks import search
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
-from talks.selectors import SPEAKER_ORDERINGS, TALK_ORDERINGS, TOPIC_ORDERINGS
+from talks.selectors import (
+    SPEAKER_ORDERINGS,
+    TALK_ORDERINGS,
+    TOPIC_ORDERINGS,
+    newest_links_of_speakers,
+)
 
 NEWEST = TALK_ORDERINGS["recorded_on_desc"]
 
@@ -150,7 +155,10 @@ def speakers_page(request):
     )
     ids = [s["id"] for s in speakers]
     rows = (
-        Talk.objects.filter(talk_speakers__speaker_id__in=ids)
+        Talk.objects.filter(
+            talk_speakers__speaker_id__in=ids,
+            talk_speakers__id__in=newest_links_of_speakers(ids, nested),
+        )
         .annotate(
             speaker_id=F("talk_speakers__speaker_id"),
             row=Window(RowNumber(), partition_by=F("talk_speakers__speaker_id"), order_by=NEWEST),

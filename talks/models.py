@@ -238,13 +238,23 @@ class TalkSpeaker(models.Model):
     talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="talk_speakers")
     speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="talk_speakers")
     position = models.PositiveSmallIntegerField(default=0)
+    # The talk's date, copied here and kept by database triggers (migration 0005), so
+    # that a speaker's newest talks are the start of one index range (see talk_pages).
+    recorded_on = models.DateField(null=True, editable=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["talk", "speaker"], name="talk_speaker_once"),
             models.UniqueConstraint(fields=["talk", "position"], name="talk_speaker_position"),
         ]
-        indexes = [models.Index(fields=["speaker", "talk"], name="talkspeaker_speaker")]
+        indexes = [
+            PortableIndex(
+                "speaker",
+                F("recorded_on").desc(nulls_last=True),
+                F("talk").desc(),
+                name="talkspeaker_speaker_newest",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.talk_id} #{self.position}: {self.speaker_id}"
