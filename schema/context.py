@@ -18,3 +18,6 @@ class Context(StrawberryDjangoContext):
     loaders: Loaders = field(default_factory=Loaders)
     # What `schema.lookahead` found below each field, by the field's nodes and a path.
     lookahead: dict = field(default_factory=dict)
+    # What a nested `talks` field works out from its arguments and selection, by the
+    # field's nodes: the same for every parent (the talks of 50 speakers) in a request.
+    talk_pages: dict = field(default_factory=dict)

@@ -107,14 +107,23 @@ async def nested_talks(
     before: str | None,
 ) -> TalkConnection:
     """A parent's page of talks; every parent in the request shares one query."""
-    rows = row_range(first=first, after=after, last=last, before=before)
-    filters = talk_filters(filter)
-    fields = node_fields(info)
-    loaders = info.context.loaders
-    order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
-    key = TalkPageKey(
-        parent, filters, order, rows, columns(models.Talk, fields), joined_event_columns(fields)
-    )
+    context = info.context
+    field_nodes = info._raw_info.field_nodes  # no public accessor in strawberry's Info
+    memo = (parent, *map(id, field_nodes))
+    found = context.talk_pages.get(memo)
+    if found is None:  # the first parent: arguments and selection are the same for all
+        rows = row_range(first=first, after=after, last=last, before=before)
+        filters = talk_filters(filter)
+        fields = node_fields(info)
+        order = list_order(info, order_by, TalkOrder.RECORDED_ON_DESC, filters)
+        key = TalkPageKey(
+            parent, filters, order, rows, columns(models.Talk, fields), joined_event_columns(fields)
+        )
+        # The nodes are held so that their ids stay unique while the request runs.
+        found = context.talk_pages[memo] = (field_nodes, key, fields)
+    _, key, fields = found
+    rows, filters = key.rows, key.filters
+    loaders = context.loaders
     talks = await loaders.talk_page.load((key, parent_id))
     if rows.stop is None:
         start = talks[0].row_number - 1 if talks else rows.start
