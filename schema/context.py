@@ -20,4 +20,5 @@ class Context(StrawberryDjangoContext):
     lookahead: dict = field(default_factory=dict)
     # What a nested `talks` field works out from its arguments and selection, by the
     # field's nodes: the same for every parent (the talks of 50 speakers) in a request.
+    # Futures, set by the first parent (see schema.types.nested_talks).
     talk_pages: dict = field(default_factory=dict)

@@ -6,7 +6,8 @@ resolver that returned the objects (see `schema.prefetch`), so these resolvers a
 functions that return a loaded value, or an awaitable when it is not loaded yet.
 """
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -106,12 +107,19 @@ async def nested_talks(
     last: int | None,
     before: str | None,
 ) -> TalkConnection:
-    """A parent's page of talks; every parent in the request shares one query."""
+    """A parent's page of talks; every parent in the request shares one query.
+
+    What the page is (its key, the fields read) depends only on the field's nodes and
+    arguments, the same for every parent: the first parent works it out and hands it,
+    through a future in the context, to the others (see `skip_argument_conversion`).
+    """
     context = info.context
     field_nodes = info._raw_info.field_nodes  # no public accessor in strawberry's Info
     memo = (parent, *map(id, field_nodes))
-    found = context.talk_pages.get(memo)
-    if found is None:  # the first parent: arguments and selection are the same for all
+    shared = context.talk_pages.get(memo)
+    if shared is None or shared.done():
+        shared = context.talk_pages[memo] = _shared_page_future()
+    try:
         rows = row_range(first=first, after=after, last=last, before=before)
         filters = talk_filters(filter)
         fields = node_fields(info)
@@ -119,9 +127,25 @@ async def nested_talks(
         key = TalkPageKey(
             parent, filters, order, rows, columns(models.Talk, fields), joined_event_columns(fields)
         )
-        # The nodes are held so that their ids stay unique while the request runs.
-        found = context.talk_pages[memo] = (field_nodes, key, fields)
-    _, key, fields = found
+    except BaseException as error:
+        shared.set_exception(error)
+        raise
+    # The nodes are held so that their ids stay unique while the request runs.
+    shared.set_result((field_nodes, key, fields))
+    return await _talk_page(context, parent, parent_id, shared)
+
+
+def _shared_page_future() -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    # An error the other parents never wait for is not worth a warning in the log.
+    future.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return future
+
+
+async def _talk_page(
+    context, parent: TalkParent, parent_id: int, shared: asyncio.Future
+) -> TalkConnection:
+    _, key, fields = await shared
     rows, filters = key.rows, key.filters
     loaders = context.loaders
     talks = await loaders.talk_page.load((key, parent_id))
@@ -139,6 +163,32 @@ async def nested_talks(
         has_next_page=has_next_page,
         total_count=lambda: loaded(loaders.talk_count, (TalkCountKey(parent, filters), parent_id)),
     )
+
+
+def skip_argument_conversion(parent: TalkParent, resolve: Callable) -> Callable:
+    """A graphql-core resolver for a `talks` field of `parent` that lets the first parent
+    work out the page through strawberry (see nested_talks) and serves the others from
+    it, without strawberry converting the same arguments again for each of them."""
+
+    def resolve_talks(source: Any, info: Any, **arguments: Any) -> Any:
+        context = info.context
+        memo = (parent, *map(id, info.field_nodes))
+        shared = context.talk_pages.get(memo)
+        if shared is None:  # the first parent: nested_talks will answer the others
+            shared = context.talk_pages[memo] = _shared_page_future()
+            return _first_page(resolve(source, info, **arguments), shared)
+        return _talk_page(context, parent, source.id, shared)
+
+    return resolve_talks
+
+
+async def _first_page(page: Awaitable, shared: asyncio.Future) -> Any:
+    try:
+        return await page
+    except BaseException as error:  # failed before nested_talks could answer the others
+        if not shared.done():
+            shared.set_exception(error)
+        raise
 
 
 def talks_field(parent: TalkParent, description: str):

@@ -180,3 +180,21 @@ def test_each_parent_gets_its_own_page(gql):
         slugs = [t["node"]["slug"] for t in edge["node"]["talks"]["edges"]]
         assert len(slugs) == 3
         assert {slug.split("-")[0] for slug in slugs} == {prefix[edge["node"]["slug"]]}
+
+
+def test_aliased_pages_of_many_parents_each_get_their_arguments_and_errors(gql):
+    """The parents of one `talks` field share the work of reading its arguments; aliases
+    with other arguments, and an invalid one, still answer for every parent."""
+    for event in [EventFactory() for _ in range(3)]:
+        for _ in range(3):
+            TalkFactory(event=event)
+    data = gql(
+        "{ events { edges { node {"
+        " one: talks(first: 1) { edges { node { slug } } }"
+        " two: talks(first: 2) { edges { node { slug } } } } } } }"
+    )
+    nodes = [edge["node"] for edge in data["events"]["edges"]]
+    assert [(len(n["one"]["edges"]), len(n["two"]["edges"])) for n in nodes] == [(1, 2)] * 3
+    body = gql.raw("{ events { edges { node { slug bad: talks(first: 500) { totalCount } } } } }")
+    assert body["errors"] and {error["path"][-1] for error in body["errors"]} == {"bad"}
+    assert all("`first` must be at most 100" in error["message"] for error in body["errors"])
