@@ -330,6 +330,9 @@ class Importer:
                 self._passes(sources)
             finally:
                 self.search.close()
+            # After the refresher's last transaction: VACUUM cannot mark pages that an
+            # older open snapshot might not see as visible to all.
+            self._analyze()
         return self.report
 
     def _passes(self, sources: list[Source]) -> None:
@@ -359,7 +362,6 @@ class Importer:
                 done += source.size
             for kind, batch in batches.items():
                 self.flush(kind, batch)
-            self._analyze()
 
     @staticmethod
     def _analyze() -> None:
