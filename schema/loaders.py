@@ -1,7 +1,8 @@
 """Every DataLoader of the API, built fresh for each request, and the DataLoader itself.
 
-A batch function makes one trip to a worker thread and runs one selector there, so a
-field costs one SQL statement per level of the query however many parents it has.
+A batch runs one selector on a worker thread, so a field costs one SQL statement per
+level of the query however many parents it has; the batches of several loaders that
+close together go to the thread in one trip (`Trips`).
 """
 
 from __future__ import annotations

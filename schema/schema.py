@@ -16,7 +16,8 @@ schema = strawberry.Schema(
     execution_context_class=ExecutionContext,
 )
 
-# The nested `talks` of 50 speakers resolve the same field with the same arguments.
+# The nested `talks` of 50 speakers resolve one field with the same arguments: the first
+# works the page out, the others reuse it (see skip_argument_conversion).
 for type_name, parent in (("Event", "event"), ("Speaker", "speaker"), ("Topic", "topic")):
     talks = schema._schema.type_map[type_name].fields["talks"]
     talks.resolve = skip_argument_conversion(parent, talks.resolve)
