@@ -3,6 +3,7 @@
 import base64
 import binascii
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -16,6 +17,7 @@ CURSOR_PREFIX = "offset:"
 C = TypeVar("C")
 
 
+@lru_cache(maxsize=4096)  # every page's edges ask for the same few offsets
 def encode_cursor(offset: int) -> str:
     return base64.b64encode(f"{CURSOR_PREFIX}{offset}".encode()).decode()
 
