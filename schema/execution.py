@@ -9,7 +9,7 @@ fields skip it:
 - plain fields (strawberry marks them basic: no resolver, no extensions), such as
   `title`, a connection's `edges` or an edge's `node`: the attribute is read directly;
 - relay's `id` on our model types: the global ID of the type and the object's `id`;
-- relation fields (`Talk.event`, `Speaker.talkCount`, ...; see `schema.prefetch`) whose
+- relation fields (`Talk.event`, `Event.talkCount`, ...; see `schema.prefetch`) whose
   value is already loaded: the value is taken from the DataLoader's dict.
 
 A scalar or enum is coerced; an object, or a list of objects, is type-checked and its
