@@ -103,24 +103,25 @@ UPDATE talks_talk t SET search_vector = (
 
 
 def _pg_tsquery(terms: list[Term]) -> tuple[str, list]:
-    """A tsquery expression and its parameters, for both configurations OR-ed."""
+    """A tsquery expression and its parameters, for both configurations OR-ed; a
+    constant to the planner (see migration 0006)."""
     parts, params = [], []
     for config in ("simple", "english"):  # the abstract has only "english" lexemes
         expression = ""
         for term in terms:
             if term.prefix:
                 # Only \w characters reach here, so quoting the word is safe.
-                piece = f"to_tsquery('{config}', unaccent(%s))"
+                piece = f"to_tsquery('{config}', talks_unaccent(%s))"
                 params.append(f"'{term.words[0]}':*")
             else:
                 text = " ".join(term.words)
                 text = f'"{text}"' if len(term.words) > 1 else text
-                piece = f"websearch_to_tsquery('{config}', unaccent(%s))"
+                piece = f"websearch_to_tsquery('{config}', talks_unaccent(%s))"
                 params.append(f"-{text}" if term.negated else text)
             joiner = " || " if term.or_before else " && "
             expression = piece if not expression else f"({expression}){joiner}{piece}"
         parts.append(f"({expression})")
-    return f"({' || '.join(parts)})", params
+    return f"talks_either({', '.join(parts)})", params
 
 
 # --- SQLite FTS5 --------------------------------------------------------------------------
