@@ -12,10 +12,12 @@ ranking a talk against `'python':* | 'python':*` cost three times `'python':*`.
 
 from django.db import migrations
 
+# Qualified by the extension's schema: an IMMUTABLE function must not depend on the
+# caller's search_path.
 POSTGRES = [
     """CREATE FUNCTION talks_unaccent(text) RETURNS text
        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-       AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$""",
+       AS $$ SELECT {schema}.unaccent('{schema}.unaccent'::regdictionary, $1) $$""",
     """CREATE FUNCTION talks_either(tsquery, tsquery) RETURNS tsquery
        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
        AS $$ SELECT CASE WHEN $1 = $2 THEN $1 ELSE $1 || $2 END $$""",
@@ -27,9 +29,16 @@ POSTGRES_BACK = [
 
 
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in POSTGRES:
-            schema_editor.execute(statement)
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT quote_ident(n.nspname) FROM pg_extension e"
+            " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'"
+        )
+        (schema,) = cursor.fetchone()
+    for statement in POSTGRES:
+        schema_editor.execute(statement.replace("{schema}", schema))
 
 
 def backwards(apps, schema_editor):
