@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from talks import services
+from talks import selectors, services
 from talks.models import Event, Speaker, Talk, Topic
 from tests.factories import EventFactory
 
@@ -228,8 +228,6 @@ def test_postgres_builds_the_search_query_once_per_statement(db, catalogue):
     # A tsquery left as an expression is rebuilt for the ranking and recheck of every
     # matching talk (twice the time of a page at 100,000 talks); folded, the plan shows
     # the constant, and a word the two configurations agree on appears once in it.
-    from talks import selectors
-
     page = selectors.talk_list(filters=selectors.TalkFilters(search="python"), order="relevance")
     plan = page[:20].explain()
     assert "unaccent" not in plan
