@@ -6,6 +6,6 @@ class TalksConfig(AppConfig):
     verbose_name = "Talks catalogue"
 
     def ready(self) -> None:
-        # Registers the SQLite word_similarity function on every new connection; it must
-        # be connected before the first connection opens.
-        from talks import search  # noqa: F401
+        # Registers the `__any` lookup, and the SQLite word_similarity function on every
+        # new connection (connected before the first connection opens).
+        from talks import lookups, search  # noqa: F401

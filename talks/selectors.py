@@ -199,7 +199,7 @@ def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") 
 def objects_by_key(source: type | QuerySet, field: str, keys: Iterable) -> dict:
     """Objects of a model (or queryset) whose `field` is one of `keys`, keyed by it."""
     queryset = source if isinstance(source, QuerySet) else source.objects.all()
-    return queryset.in_bulk(list(keys), field_name=field)
+    return {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": list(keys)})}
 
 
 # The columns a relation loads for the objects it returns: everything the API shows.
@@ -288,7 +288,7 @@ def _columns(model, prefix: str = "") -> list[str]:
 def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     """Each talk's speakers in billing order."""
     rows = (
-        TalkSpeaker.objects.filter(talk_id__in=list(talk_ids))
+        TalkSpeaker.objects.filter(talk_id__any=list(talk_ids))
         .order_by("talk_id", "position")
         .values_list("talk_id", *_columns(Speaker, "speaker__"))
     )
@@ -298,7 +298,7 @@ def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
 def topics_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Topic]]:
     """Each talk's topics by name."""
     rows = (
-        Topic.objects.filter(talks__id__in=list(talk_ids))
+        Topic.objects.filter(talks__id__any=list(talk_ids))
         .order_by(*TOPIC_ORDERINGS["name_asc"])
         .values_list("talks__id", *_columns(Topic))
     )
@@ -308,7 +308,7 @@ def topics_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Topic]]:
 def speakers_of_events(event_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     """Each event's distinct speakers, by name."""
     rows = (
-        Speaker.objects.filter(talk_speakers__talk__event_id__in=list(event_ids))
+        Speaker.objects.filter(talk_speakers__talk__event_id__any=list(event_ids))
         .order_by(*SPEAKER_ORDERINGS["name_asc"])
         .values_list("talk_speakers__talk__event_id", *_columns(Speaker))
         .distinct()
@@ -319,7 +319,7 @@ def speakers_of_events(event_ids: Iterable[int]) -> dict[int, list[Speaker]]:
 def events_of_speakers(speaker_ids: Iterable[int]) -> dict[int, list[Event]]:
     """Each speaker's distinct events, newest first."""
     rows = (
-        Event.objects.filter(talks__talk_speakers__speaker_id__in=list(speaker_ids))
+        Event.objects.filter(talks__talk_speakers__speaker_id__any=list(speaker_ids))
         .order_by(*EVENT_ORDERINGS["starts_on_desc"])
         .values_list("talks__talk_speakers__speaker_id", *_columns(Event))
         .distinct()
@@ -335,11 +335,11 @@ def talk_counts(
     if not _talk_filter(filters) and parent != "event":
         # Speakers and topics keep their unfiltered counts (see Speaker.talk_count).
         model = Speaker if parent == "speaker" else Topic
-        return dict(model.objects.filter(id__in=ids).values_list("id", "talk_count"))
+        return dict(model.objects.filter(id__any=ids).values_list("id", "talk_count"))
     path = TALK_PARENT_PATHS[parent]
     rows = (
         Talk.objects.filter(_talk_filter(filters))
-        .filter(**{f"{path}__in": ids})
+        .filter(**{f"{path}__any": ids})
         .values(path)
         .annotate(n=Count("id"))
         .order_by()
@@ -380,7 +380,7 @@ def talk_pages(
     path = TALK_PARENT_PATHS[parent]
     ordering = TALK_ORDERINGS[order]
     ids = list(parent_ids)
-    of_parents = {f"{path}__in": ids}
+    of_parents = {f"{path}__any": ids}
     newest_first = order == "recorded_on_desc" and not _talk_filter(filters)
     if (
         parent == "speaker"

@@ -127,3 +127,22 @@ def test_talk_list_filters_combine(world):
         filters=TalkFilters(speaker=world["ada"].slug, topic=world["django"].slug)
     )
     assert set(found) == {world["t1"], world["t2"]}
+
+
+def test_batched_reads_send_ids_as_one_parameter(world, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from talks.models import Talk
+
+    ids = [world["t1"].id, world["t2"].id, -1]
+    with CaptureQueriesContext(connection) as captured:
+        by_any = set(Talk.objects.filter(id__any=ids).values_list("id", flat=True))
+    assert by_any == set(Talk.objects.filter(id__in=ids).values_list("id", flat=True))
+    assert by_any == {world["t1"].id, world["t2"].id}
+    if connection.vendor == "postgresql":
+        # One array for the whole list, however long: `= ANY(%s)`, not `IN (%s, %s, %s)`.
+        assert "= ANY(" in captured[0]["sql"]
+    with django_assert_num_queries(0):
+        assert selectors.topics_of_talks([]) == {}
+        assert list(Talk.objects.filter(slug__any=[])) == []
