@@ -258,6 +258,9 @@ class Pending:
     record: dict
 
 
+VACUUM_EVERY = 10_000  # talks refreshed between two VACUUMs of the talk table
+
+
 class SearchRefresher:
     """Refreshes search text of committed batches on its own connection and thread, so
     PostgreSQL builds vectors while Python reads the next batch. Inside a transaction, or
@@ -274,10 +277,20 @@ class SearchRefresher:
 
     def _work(self) -> None:
         try:
+            unvacuumed = 0
             while (ids := self.queue.get()) is not None:
                 if self.error is None:
                     with transaction.atomic():
                         refresh_talk_search(ids)
+                    # The refresh rewrote each row. Reclaiming the old versions lets the
+                    # next batches fill their space; otherwise the table ends up nearly
+                    # twice its size (274 MB, not 155 MB, at 100,000 talks). Not after
+                    # every batch: each VACUUM also reads the whole of every index.
+                    unvacuumed += len(ids)
+                    if unvacuumed >= VACUUM_EVERY:
+                        with connection.cursor() as cursor:
+                            cursor.execute("VACUUM talks_talk")
+                        unvacuumed = 0
         except BaseException as error:  # reported by close() on the importing thread
             self.error = error
             while self.queue.get() is not None:
