@@ -232,3 +232,20 @@ def test_postgres_builds_the_search_query_once_per_statement(db, catalogue):
     plan = page[:20].explain()
     assert "unaccent" not in plan
     assert "@@ '''python'':*'::tsquery" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL storage")
+def test_postgres_keeps_search_vectors_in_row_and_plans_for_fast_pages(db):
+    # Migrations 0007 and 0008: a toasted vector cost ranking three more buffer reads a
+    # talk, and the disk-era page cost made broad searches read the whole table.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstorage FROM pg_attribute"
+            " WHERE attrelid = 'talks_talk'::regclass AND attname = 'search_vector'"
+        )
+        assert cursor.fetchone() == ("m",)
+        cursor.execute(
+            "SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d"
+            " ON d.oid = s.setdatabase WHERE d.datname = current_database() AND s.setrole = 0"
+        )
+        assert "random_page_cost=1.1" in cursor.fetchone()[0]
