@@ -348,8 +348,8 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             shapes = self._shapes
         except AttributeError:
-            shapes = self._shapes = {}
-            self._completed = {}
+            shapes = self._shapes = self.context_value.shapes
+            self._completed = self.context_value.completed_shapes
         key = (object_type, id(field_details_list))
         if key in shapes:
             return shapes[key][1]

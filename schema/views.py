@@ -315,6 +315,8 @@ class GraphQLView(View):
             raise RequestError(400, error.as_http_error_reason()) from error
         except MissingQueryError as error:
             raise RequestError(400, "The request has no GraphQL `query` string.") from error
+        finally:
+            context.release()
 
         body = process_result(result)
         status, headers = 200, {}
