@@ -35,8 +35,8 @@ class Context(StrawberryDjangoContext):
         its own bound methods), and it holds this context: everything reachable from
         here (every loaded talk, speaker and topic, and every completed object) would
         otherwise outlive the request until the cyclic garbage collector came round:
-        8,900 objects a request for the deep speakers query, which made its collections
-        take 19 ms a request against 2 ms for the same data from a plain view.
+        8,864 objects a request for the deep speakers query, whose collections then took
+        21.8 ms a request against 1.9 ms for the same data from a plain view.
         """
         self.loaders = Loaders()
         for state in (self.lookahead, self.talk_pages, self.shapes, self.completed_shapes):

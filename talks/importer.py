@@ -284,7 +284,7 @@ class SearchRefresher:
                         refresh_talk_search(ids)
                     # The refresh rewrote each row. Reclaiming the old versions lets the
                     # next batches fill their space; otherwise the table ends up nearly
-                    # twice its size (274 MB, not 155 MB, at 100,000 talks). Not after
+                    # twice its size (274 MB, not 165 MB, at 100,000 talks). Not after
                     # every batch: each VACUUM also reads the whole of every index.
                     unvacuumed += len(ids)
                     if unvacuumed >= VACUUM_EVERY:

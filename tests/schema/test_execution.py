@@ -6,6 +6,8 @@ identical. Then: every field of every type reads only columns its list loaded, s
 selecting everything still costs the same statements at any page size.
 """
 
+import gc
+
 import pytest
 import strawberry
 from asgiref.sync import async_to_sync
@@ -176,8 +178,6 @@ def test_a_response_leaves_nothing_it_loaded_to_the_cyclic_collector(gql, catalo
     # graphql-core's execution context is a reference cycle that holds our context: what
     # the context still held after the response waited for a full collection (8,900
     # objects a request for the deep speakers query), the main cost of its throughput.
-    import gc
-
     gql(Q3, {})  # warm: first-use caches are not garbage
     gc.collect()
     gc.disable()

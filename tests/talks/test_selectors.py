@@ -3,9 +3,12 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from talks import selectors
+from talks.models import Talk
 from talks.selectors import RowRange, TalkFilters
 from tests.factories import EventFactory, SpeakerFactory, TalkFactory, TopicFactory
 
@@ -130,11 +133,6 @@ def test_talk_list_filters_combine(world):
 
 
 def test_batched_reads_send_ids_as_one_parameter(world, django_assert_num_queries):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from talks.models import Talk
-
     ids = [world["t1"].id, world["t2"].id, -1]
     with CaptureQueriesContext(connection) as captured:
         by_any = set(Talk.objects.filter(id__any=ids).values_list("id", flat=True))
