@@ -345,11 +345,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         below it needs graphql-core (arguments, a resolver of its own, @defer)."""
         if self.operation.operation is not OperationType.QUERY:
             return None  # a mutation's objects can change between its fields
-        try:
-            shapes = self._shapes
-        except AttributeError:
-            shapes = self._shapes = self.context_value.shapes
-            self._completed = self.context_value.completed_shapes
+        shapes = self.context_value.shapes
         key = (object_type, id(field_details_list))
         if key in shapes:
             return shapes[key][1]
@@ -390,7 +386,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         A query's data cannot change while it runs, so an object met again under the
         same selection (a topic of many talks) shares its first completion.
         """
-        completed = self._completed
+        completed = self.context_value.completed_shapes
         key = (shape, id(obj))
         if key in completed:
             return completed[key][1]
