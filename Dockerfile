@@ -9,12 +9,14 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.txt ./
+# The locked versions, hashes checked; psycopg2 from source, linked against the libpq
+# installed above (not the -binary wheel).
+RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY project ./project
 COPY schema ./schema
 COPY talks ./talks
-# psycopg2 from source, linked against the libpq installed above (not the -binary wheel).
-RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir ".[postgres]"
+RUN /venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
 RUN apt-get update \

@@ -3,8 +3,10 @@
 
     python3 dev.py serve   # virtualenv + install + migrate + demo data, then the API
     python3 dev.py test    # the whole test suite (extra arguments go to pytest)
+    python3 dev.py lock    # rewrite the lock files from pyproject.toml (--upgrade: newest)
 
-Both create `.venv` and install the project into it on first run, and again whenever
+`serve` and `test` create `.venv` and install the locked versions into it
+(requirements-dev.txt, hashes checked) on first run, and again whenever the lock or
 pyproject.toml changes. The database is DATABASE_URL, by default SQLite in db.sqlite3.
 """
 
@@ -19,6 +21,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".installed-from"
+# What Docker installs (the driver built from source) and what developers and CI install.
+LOCKS = {"requirements.txt": "postgres", "requirements-dev.txt": "dev"}
+DEV_LOCK = ROOT / "requirements-dev.txt"
 
 
 def ensure_environment() -> None:
@@ -27,11 +32,14 @@ def ensure_environment() -> None:
     if not PYTHON.exists():
         print(f"Creating the virtualenv in {VENV} ...", flush=True)
         venv.create(VENV, with_pip=True)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    inputs = (ROOT / "pyproject.toml").read_bytes() + DEV_LOCK.read_bytes()
+    wanted = hashlib.sha256(inputs).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
-        print("Installing the project and its development tools ...", flush=True)
-        run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        run([PYTHON, "-m", "pip", "install", "--quiet", "--editable", ".[dev]"])
+        print("Installing the locked dependencies and the project ...", flush=True)
+        pip = [PYTHON, "-m", "pip", "install", "--quiet"]
+        run([*pip, "--upgrade", "pip"])
+        run([*pip, "--require-hashes", "--requirement", DEV_LOCK])
+        run([*pip, "--no-deps", "--editable", "."])
         STAMP.write_text(wanted)
 
 
@@ -79,7 +87,19 @@ def test(args: list[str]) -> None:
     os.execve(PYTHON, [str(PYTHON), "-m", "pytest", *args], env)
 
 
-COMMANDS = {"serve": serve, "test": test}
+def lock(args: list[str]) -> None:
+    """Resolve pyproject.toml again into both lock files, keeping the versions they pin
+    unless `--upgrade` (or `--upgrade-package NAME`) is given."""
+    ensure_environment()
+    for name, extra in LOCKS.items():
+        command = [VENV / "bin" / "uv", "pip", "compile", "pyproject.toml", "--quiet"]
+        command += ["--extra", extra, "--universal", "--python-version", "3.11"]
+        command += ["--generate-hashes", "--custom-compile-command", "python3 dev.py lock"]
+        run([*command, "--output-file", name, *args])
+    print("Locked: " + ", ".join(LOCKS), flush=True)
+
+
+COMMANDS = {"serve": serve, "test": test, "lock": lock}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
