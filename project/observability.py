@@ -16,6 +16,8 @@ from asgiref.sync import iscoroutinefunction
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.utils.decorators import sync_and_async_middleware
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
 
 
 @dataclass
@@ -118,3 +120,20 @@ def request_log_middleware(get_response):
             return response
 
     return middleware
+
+
+class OperationLog(SchemaExtension):
+    """Puts what a GraphQL request runs ("query Recent", "mutation") on its log line, from
+    the document strawberry parsed; nothing when it did not parse."""
+
+    def on_operation(self):
+        try:
+            yield
+        finally:
+            context = self.execution_context
+            request = getattr(context.context, "request", None)
+            document = context.graphql_document
+            operation = document and get_operation_ast(document, context.operation_name)
+            if request is not None and operation is not None:
+                name = operation.name.value if operation.name else ""
+                request.graphql_operation = f"{operation.operation.value} {name}".strip()

@@ -1,9 +1,12 @@
-"""Abuse limits, checked before any resolver runs, and the caches that make them free.
+"""Abuse limits, checked before any resolver runs, on strawberry's own extensions.
 
-One schema extension parses each distinct query text once (with a token limit) and
-validates each distinct document once (GraphQL's rules plus ours: depth, aliases, cost,
-and introspection when it is switched off). Both results are kept in bounded LRU caches,
-so a frontend repeating its queries pays for neither on later requests.
+Strawberry's `MaxTokensLimiter`, `ParserCache` and `ValidationCache` parse each distinct
+query text once (with the token limit) and validate each distinct document once, in
+bounded LRU caches, so a frontend repeating its queries pays for neither on later
+requests. `AddValidationRules` adds our rule for depth and aliases to GraphQL's, and the
+introspection rule when introspection is switched off. What strawberry's
+`QueryDepthLimiter` and `MaxAliasesLimiter` report (no error code, and not the depth
+reached) is less than clients are promised here, hence `OperationLimitsRule`.
 
 Cost counts the objects a query can return at most: a connection multiplies what is
 below it by its page size (`first`/`last`, literal or from a variable, the default page
@@ -13,8 +16,7 @@ needs the variables, so it is computed for each request, after validation and be
 execution: a walk over the document, no SQL.
 """
 
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from graphql import (
@@ -34,18 +36,24 @@ from graphql import (
     ValidationRule,
     VariableNode,
     get_named_type,
-    parse,
 )
+from graphql.utilities import get_operation_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document as strawberry_validate
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 LIST_ESTIMATE = 10  # items assumed in a list without a page size (a talk's speakers, ...)
 CACHE_SIZE = 512  # distinct query texts whose parse and validation results are kept
 
 
 def limit_error(message: str, node=None) -> GraphQLError:
-    return GraphQLError(message, node, extensions={"code": "QUERY_TOO_COMPLEX"})
+    return GraphQLError(message, node, extensions={"code": QUERY_TOO_COMPLEX})
 
 
 def _unwrap(type_):
@@ -172,16 +180,6 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    """The operation a request runs: the one named `name`, or the first."""
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and (
-            name is None or (definition.name and definition.name.value == name)
-        ):
-            return definition
-    return None
-
-
 def check_cost(schema: GraphQLSchema, operation: OperationDefinitionNode, document, variables):
     """Raise a GraphQL error if the operation could return more objects than allowed."""
     root = schema.get_root_type(operation.operation)
@@ -208,52 +206,45 @@ def _count_aliases(selection_set: SelectionSetNode | None) -> int:
     return count
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def parse_document(query: str, max_tokens: int) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)
-
-
-@lru_cache(maxsize=CACHE_SIZE)
-def validate_document(
-    schema: GraphQLSchema, document: DocumentNode, rules: tuple, introspection: bool
-) -> list[GraphQLError]:
-    rules = (*rules, OperationLimitsRule)
-    if not introspection:
-        rules = (*rules, NoSchemaIntrospectionCustomRule)
-    return strawberry_validate(schema, document, rules)
-
-
-class RequestLimits(SchemaExtension):
-    """Parses and validates through the caches above, with the limits from settings."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.query:
-            try:
-                context.graphql_document = parse_document(
-                    context.query, settings.GRAPHQL_MAX_TOKENS
-                )
-            except GraphQLError as error:
-                if "tokens" in error.message:
-                    error.extensions = {"code": "QUERY_TOO_COMPLEX"}
-                raise
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        errors = validate_document(
-            context.schema._schema,
-            context.graphql_document,
-            tuple(context.validation_rules),
-            settings.GRAPHQL_INTROSPECTION,
-        )
-        context.pre_execution_errors = list(errors)
-        yield
+class CostLimit(SchemaExtension):
+    """Refuses, before execution, an operation that could return too many objects."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        operation = find_operation(document, context.operation_name)
+        operation = get_operation_ast(document, context.operation_name)
         if operation is not None:
             check_cost(context.schema._schema, operation, document, context.variables)
         yield
+
+
+class TokenLimitCode(SchemaExtension):
+    """Gives the token limit's error (graphql-core's, raised while parsing) our code."""
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        except GraphQLError as error:
+            if "tokens" in error.message and error.extensions.get("code") is None:
+                error.extensions = {**error.extensions, "code": QUERY_TOO_COMPLEX}
+            raise
+
+
+def _rules() -> AddValidationRules:
+    rules = [OperationLimitsRule]
+    if not settings.GRAPHQL_INTROSPECTION:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return AddValidationRules(rules)
+
+
+def limit_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """The schema's extensions for the limits, in the order they must run; each is built
+    per request, so the settings are read when a request comes."""
+    return [
+        TokenLimitCode,
+        lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        _rules,
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        CostLimit,
+    ]

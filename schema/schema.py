@@ -2,8 +2,9 @@
 
 import strawberry
 
+from project.observability import OperationLog
 from schema.execution import ExecutionContext
-from schema.limits import RequestLimits
+from schema.limits import limit_extensions
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.types import EventType, SpeakerType, TalkType, TopicType, skip_argument_conversion
@@ -12,7 +13,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=[TalkType, SpeakerType, EventType, TopicType],
-    extensions=[RequestLimits],
+    extensions=[OperationLog, *limit_extensions()],
     execution_context_class=ExecutionContext,
 )
 

@@ -136,3 +136,19 @@ def test_batched_requests_are_refused(db):
     )
     assert response.status_code == 400
     assert "Batched requests are not supported" in response.json()["errors"][0]["message"]
+
+
+def test_a_repeated_query_is_parsed_and_validated_once(db, monkeypatch):
+    from schema.limits import OperationLimitsRule
+
+    validated = []
+    original = OperationLimitsRule.enter_document
+    monkeypatch.setattr(
+        OperationLimitsRule,
+        "enter_document",
+        lambda self, *args: validated.append(1) or original(self, *args),
+    )
+    query = "{ talks(first: 1) { totalCount } } # only this test sends this text"
+    for _ in range(3):
+        assert "errors" not in post(query).json()
+    assert validated == [1]
