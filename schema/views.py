@@ -1,11 +1,13 @@
-"""The /graphql/ endpoint: GraphQL over HTTP as its specification describes, and GraphiQL.
+"""/graphql/: strawberry's Django view, held to the GraphQL-over-HTTP specification.
 
-Status codes and media types follow the GraphQL-over-HTTP specification:
+Strawberry's `AsyncGraphQLView` runs the request (context, GraphiQL, parsing the body,
+executing, merging the sub-response); the hooks below add what the specification asks
+for and strawberry does not do:
 - the response is `application/graphql-response+json` when the client accepts it and
   `application/json` otherwise (406 if it accepts neither);
 - a request that is not GraphQL at all (bad JSON, no query, wrong types, a batch, an
   unsupported Content-Type, a body over the size limit) is answered 400/413/415 with a
-  GraphQL error body;
+  GraphQL error body, where strawberry answers with text;
 - a document that does not parse or validate (including our abuse limits) is 400 under
   `application/graphql-response+json` and 200 under `application/json`, as the
   specification asks for legacy clients;
@@ -20,6 +22,7 @@ from typing import Any
 
 import orjson
 from asgiref.sync import sync_to_async
+from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,18 +30,18 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.decorators import classonlymethod
-from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from graphql import GraphQLError
+from strawberry.django.views import AsyncGraphQLView, TemporalHttpResponse
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import process_result
+from strawberry.http import GraphQLRequestData
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
-from schema.limits import find_operation, parse_document
 from talks.tokens import InvalidToken, token_user
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -94,8 +97,8 @@ class RequestError(Exception):
         self.headers = headers or {}
 
 
-def error_body(message: str, code: str) -> dict:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+def database_unavailable() -> RequestError:
+    return RequestError(503, DATABASE_DOWN, "SERVICE_UNAVAILABLE", {"Retry-After": "5"})
 
 
 # orjson writes a large response an order of magnitude faster than json; what it does not
@@ -110,17 +113,6 @@ _ORJSON_OPTIONS = (
 
 def json_bytes(body: Any) -> bytes:
     return orjson.dumps(body, default=DjangoJSONEncoder().default, option=_ORJSON_OPTIONS)
-
-
-def json_response(body: Any, status: int, media_type: str, headers=None) -> HttpResponse:
-    response = HttpResponse(
-        json_bytes(body),
-        status=status,
-        content_type=f"{media_type}; charset=utf-8",
-    )
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
 
 
 def response_media_type(request: HttpRequest) -> str | None:
@@ -148,18 +140,40 @@ def response_media_type(request: HttpRequest) -> str | None:
     return None
 
 
-def wants_graphiql(request: HttpRequest) -> bool:
-    return (
-        request.method == "GET"
-        and "query" not in request.GET
-        and "text/html" in request.headers.get("Accept", "")
+def _read_body(request: HttpRequest) -> Any:
+    content_type = request.content_type or ""
+    if content_type != JSON:
+        raise RequestError(
+            415,
+            "Send GraphQL requests as `Content-Type: application/json`.",
+            code="UNSUPPORTED_MEDIA_TYPE",
+        )
+    limit = settings.GRAPHQL_MAX_BODY_BYTES
+    too_large = RequestError(
+        413, f"The request body is larger than {limit:,} bytes.", "REQUEST_TOO_LARGE"
     )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large
+    try:
+        body = request.body
+    except RequestDataTooBig as error:
+        raise too_large from error
+    if len(body) > limit:
+        raise too_large
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise RequestError(400, "The request body is not valid JSON.") from error
 
 
-def request_parameters(request: HttpRequest) -> dict:
+def request_parameters(request: HttpRequest) -> GraphQLRequestData:
     """query, variables, operationName and extensions of the request, checked."""
     if request.method == "GET":
-        data: dict[str, Any] = dict(request.GET.items())
+        data: Any = dict(request.GET.items())
         for name in ("variables", "extensions"):
             if data.get(name):
                 try:
@@ -167,33 +181,7 @@ def request_parameters(request: HttpRequest) -> dict:
                 except ValueError as error:
                     raise RequestError(400, f"`{name}` must be a JSON object.") from error
     else:
-        content_type = request.content_type or ""
-        if content_type != JSON:
-            raise RequestError(
-                415,
-                "Send GraphQL requests as `Content-Type: application/json`.",
-                code="UNSUPPORTED_MEDIA_TYPE",
-            )
-        limit = settings.GRAPHQL_MAX_BODY_BYTES
-        too_large = RequestError(
-            413, f"The request body is larger than {limit:,} bytes.", "REQUEST_TOO_LARGE"
-        )
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            raise too_large
-        try:
-            body = request.body
-        except RequestDataTooBig as error:
-            raise too_large from error
-        if len(body) > limit:
-            raise too_large
-        try:
-            data = json.loads(body)
-        except ValueError as error:
-            raise RequestError(400, "The request body is not valid JSON.") from error
+        data = _read_body(request)
     if isinstance(data, list):
         raise RequestError(
             400, "Batched requests are not supported; send one operation per request."
@@ -208,24 +196,16 @@ def request_parameters(request: HttpRequest) -> dict:
             raise RequestError(400, f"`{name}` must be a JSON object.")
     if data.get("operationName") is not None and not isinstance(data["operationName"], str):
         raise RequestError(400, "`operationName` must be a string.")
-    return data
+    return GraphQLRequestData(
+        query=query,
+        variables=data.get("variables"),
+        operation_name=data.get("operationName"),
+        extensions=data.get("extensions"),
+    )
 
 
 def database_down(errors: list[GraphQLError]) -> bool:
     return any(isinstance(e.original_error, OperationalError | InterfaceError) for e in errors)
-
-
-def operation_label(query: str, name: str | None) -> str | None:
-    """ "query Name", "mutation" ...: what the request runs, for the request log."""
-    try:
-        document = parse_document(query, settings.GRAPHQL_MAX_TOKENS)
-    except GraphQLError:
-        return None
-    operation = find_operation(document, name)
-    if operation is None:
-        return None
-    label = operation.name.value if operation.name else ""
-    return f"{operation.operation.value} {label}".strip()
 
 
 async def bearer_user(request: HttpRequest):
@@ -239,77 +219,93 @@ async def bearer_user(request: HttpRequest):
     return await sync_to_async(token_user)(secret.strip())
 
 
-class GraphQLView(View):
-    schema = None
-    graphiql = True
-    view_is_async = True  # dispatch below handles every method itself
-
+class GraphQLView(AsyncGraphQLView):
     @classonlymethod
     def for_settings(cls, schema):
-        view = cls.as_view(schema=schema, graphiql=settings.GRAPHIQL_ENABLED)
+        view = cls.as_view(
+            schema=schema,
+            graphql_ide="graphiql" if settings.GRAPHIQL_ENABLED else None,
+            subscription_protocols=(),
+        )
         # Frontends POST queries without cookies or CSRF tokens, and a query changes
         # nothing, so Django's CSRF middleware must not answer them with 403. Whatever
         # acts on a session's authority (mutations) has to check CSRF itself.
         return csrf_exempt(view)
 
     async def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        accepted = response_media_type(request)
-        media_type = accepted or JSON
         try:
             if request.method not in ("GET", "POST"):
                 raise RequestError(
                     405, "Use GET or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
                 )
-            if self.graphiql and wants_graphiql(request):
-                get_token(request)  # sets the CSRF cookie GraphiQL sends with mutations
-                return HttpResponse(graphiql_html())
-            if accepted is None:
-                raise RequestError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.", "NOT_ACCEPTABLE")
-            try:
-                # A bad token is refused outright, never treated as anonymous.
-                user = await bearer_user(request)
-            except InvalidToken as error:
-                raise RequestError(
-                    401,
-                    str(error),
-                    "UNAUTHENTICATED",
-                    {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                ) from error
-            except (OperationalError, InterfaceError) as error:
-                raise RequestError(
-                    503, DATABASE_DOWN, "SERVICE_UNAVAILABLE", {"Retry-After": "5"}
-                ) from error
-            return await self.execute(request, request_parameters(request), user, media_type)
-        except RequestError as error:
-            return json_response(
-                error_body(error.message, error.code), error.status, media_type, error.headers
+            return await self.run(request=request)
+        except (RequestError, HTTPException) as error:
+            if isinstance(error, HTTPException):  # one of strawberry's own refusals
+                error = RequestError(error.status_code, error.reason)
+            body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+            media_type = response_media_type(request) or JSON
+            response = HttpResponse(
+                json_bytes(body), status=error.status, content_type=f"{media_type}; charset=utf-8"
             )
+            for name, value in error.headers.items():
+                response[name] = value
+            return response
 
-    async def execute(
-        self, request: HttpRequest, data: dict, user, media_type: str
-    ) -> HttpResponse:
-        request.graphql_operation = operation_label(data["query"], data.get("operationName"))
+    async def get_sub_response(self, request: HttpRequest) -> TemporalHttpResponse:
+        sub_response = TemporalHttpResponse()
+        sub_response["Content-Type"] = f"{response_media_type(request) or JSON}; charset=utf-8"
+        return sub_response
+
+    async def get_context(self, request: HttpRequest, response: HttpResponse) -> Context:
+        try:
+            # A bad token is refused outright, never treated as anonymous.
+            user = await bearer_user(request)
+        except InvalidToken as error:
+            raise RequestError(
+                401,
+                str(error),
+                "UNAUTHENTICATED",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from error
+        except (OperationalError, InterfaceError) as error:
+            raise database_unavailable() from error
         if user is not None:
             request.graphql_user_id = user.pk
-        sub_response = HttpResponse()
-        context = Context(request=request, response=sub_response, token_user=user)
+        return Context(request=request, response=response, token_user=user)
+
+    def should_render_graphql_ide(self, request) -> bool:
+        # API clients that accept anything (*/*) get JSON; browsers ask for HTML.
+        return super().should_render_graphql_ide(request) and "text/html" in request.headers.get(
+            "Accept", ""
+        )
+
+    async def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
+        get_token(request)  # sets the CSRF cookie GraphiQL sends with mutations
+        return HttpResponse(graphiql_html())
+
+    async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
+        request = request_adapter.request
+        if response_media_type(request) is None:
+            raise RequestError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.", "NOT_ACCEPTABLE")
+        return request_parameters(request)
+
+    async def execute_single(
+        self, request, request_adapter, sub_response, context, root_value, request_data
+    ) -> ExecutionResult:
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
         try:
             result = await self.schema.execute(
-                data["query"],
-                variable_values=data.get("variables"),
+                request_data.query,
+                variable_values=request_data.variables,
                 context_value=context,
-                operation_name=data.get("operationName"),
+                operation_name=request_data.operation_name,
                 allowed_operation_types=allowed,
             )
         except InvalidOperationTypeError as error:
             raise RequestError(
-                405,
-                "Mutations must be sent with POST.",
-                "METHOD_NOT_ALLOWED",
-                {"Allow": "POST"},
+                405, "Mutations must be sent with POST.", "METHOD_NOT_ALLOWED", {"Allow": "POST"}
             ) from error
         except CannotGetOperationTypeError as error:
             raise RequestError(400, error.as_http_error_reason()) from error
@@ -317,17 +313,16 @@ class GraphQLView(View):
             raise RequestError(400, "The request has no GraphQL `query` string.") from error
         finally:
             context.release()
-
-        body = process_result(result)
-        status, headers = 200, {}
         if result.errors and database_down(result.errors):
-            body = {**error_body(DATABASE_DOWN, "SERVICE_UNAVAILABLE"), "data": None}
-            status, headers = 503, {"Retry-After": "5"}
-        elif isinstance(result, PreExecutionError) and media_type == GRAPHQL_RESPONSE:
-            status = 400
-        response = json_response(body, status, media_type, headers)
-        for name, value in sub_response.items():
-            if name.lower() != "content-type":
-                response[name] = value
-        response.cookies.update(sub_response.cookies)
-        return response
+            sub_response.status_code, sub_response["Retry-After"] = 503, "5"
+            outage = GraphQLError(DATABASE_DOWN, extensions={"code": "SERVICE_UNAVAILABLE"})
+            return ExecutionResult(data=None, errors=[outage])
+        if (
+            isinstance(result, PreExecutionError)
+            and response_media_type(request) == GRAPHQL_RESPONSE
+        ):
+            sub_response.status_code = 400
+        return result
+
+    def encode_json(self, data: object) -> bytes:
+        return json_bytes(data)
