@@ -16,12 +16,12 @@ class Context(StrawberryDjangoContext):
     # A new set for every request: loaders cache what they load, and a cache shared
     # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)
-    # What `schema.lookahead` found below each field, by the field's nodes and a path.
+    # What `schema.lookahead` found below each field, by the field's path and a path.
     lookahead: dict = field(default_factory=dict)
     # What a nested `talks` field works out from its arguments and selection, by the
-    # field's nodes: the same for every parent (the talks of 50 speakers) in a request.
-    # Futures, set by the first parent (see schema.types.nested_talks).
-    talk_pages: dict = field(default_factory=dict)
+    # field's path: the same for every parent (the talks of 50 speakers) in a request
+    # (see schema.pagination.talk_pages).
+    pages: dict = field(default_factory=dict)
     # The executor's shapes of selections and the objects it completed for them (see
     # schema.execution): kept here, with the rest of the request's state, so that
     # `release` empties them too.
@@ -39,5 +39,5 @@ class Context(StrawberryDjangoContext):
         21.8 ms a request against 1.9 ms for the same data from a plain view.
         """
         self.loaders = Loaders()
-        for state in (self.lookahead, self.talk_pages, self.shapes, self.completed_shapes):
+        for state in (self.lookahead, self.pages, self.shapes, self.completed_shapes):
             state.clear()

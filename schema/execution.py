@@ -1,23 +1,37 @@
 """graphql-core's executor with short paths for the fields a large response is made of.
 
+This module is the one place the API goes around strawberry and graphql-core for speed.
+It overrides `ExecutionContext.execute_fields` of graphql-core 3.3 (through strawberry's
+subclass) and calls its `execute_field`, `collect_subfields`,
+`collect_and_execute_subfields`, `handle_field_error` and `settle_in_background`; it
+reads strawberry's field definitions (`extensions["strawberry-definition"]`) and
+strawberry-django's. pyproject.toml holds those packages to the minor versions this was
+tested with, and `tests/schema/test_execution.py` runs every kind of query through it
+and through strawberry's own executor, which must give the same answers and errors.
+
 graphql-core resolves every field the same way: it builds a resolve info, reads the
 arguments, and calls strawberry's resolver, which builds its own `Info`, converts the
 arguments and runs the field's extension chain before reaching our function. A page of
-500 talks has thousands of fields, and that machinery was most of its time. These
-fields skip it:
+500 talks has thousands of fields, and that machinery was most of its time. A field
+skips it only when it has no arguments, no extensions and no permission classes, and
+is one of:
 
-- plain fields (strawberry marks them basic: no resolver, no extensions), such as
-  `title`, a connection's `edges` or an edge's `node`: the attribute is read directly;
-- relay's `id` on our model types: the global ID of the type and the object's `id`;
-- relation fields (`Talk.event`, `Event.talkCount`, ...; see `schema.prefetch`) whose
-  value is already loaded: the value is taken from the DataLoader's dict.
+- a field without a resolver of strawberry's own class (a connection's `edges`, an
+  edge's `node`), or of strawberry-django's reading a plain model column (`title`): the
+  attribute is read from the object, or the field falls back when it is not there;
+- relay's `id` on a strawberry-django type whose id is the model's `id`: the global ID
+  of the type and the object's `id`;
+- a relation (`schema.relations.RelationField`, e.g. `Talk.event`) whose value is
+  already loaded: the value is taken from the DataLoader.
 
-A scalar or enum is coerced; an object, or a list of objects, is type-checked and its
-own fields executed, skipping graphql-core's general value completion and per-item
-bookkeeping. When every field below an object takes a short path (a "shape": a talk's
-`title event { name } topics { name }`), the object is completed by one plain function
-with no paths, awaitables or per-field calls into graphql-core, and an object met again
-under the same selection (a topic of many talks) reuses its first answer.
+Any other field (a resolver of its own, a permission, an extension, a subclass of those
+field classes) runs as strawberry runs it. A scalar or enum is coerced; an object, or a
+list of objects, is type-checked and its own fields executed, skipping graphql-core's
+general value completion and per-item bookkeeping. When every field below an object
+takes a short path (a "shape": a talk's `title event { name } topics { name }`), the
+object is completed by one plain function with no paths, awaitables or per-field calls
+into graphql-core, and an object met again under the same selection (a topic of many
+talks) reuses its first answer.
 
 Anything unusual (a null where none is allowed, a failed coercion, a value still
 loading, an object of the wrong type) goes through graphql-core's normal path, which
@@ -30,6 +44,7 @@ graphql-core would.
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models.query_utils import DeferredAttribute
 from graphql import (
     GraphQLBoolean,
     GraphQLField,
@@ -45,16 +60,20 @@ from graphql import (
     TypeNameMetaFieldDef,
     is_leaf_type,
 )
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
+from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.relay import resolve_model_id
 
 from schema.ids import global_id
 from schema.loaders import MISSING
-from schema.prefetch import RELATION_METADATA, loaded_relation
-from schema.types import ModelNode
+from schema.pagination import TalkPagesField
+from schema.relations import RelationField
 
-LEAF, ONE, MANY, GLOBAL_ID, TYPENAME = "leaf", "one", "many", "global_id", "typename"
+LEAF, ONE, MANY, GLOBAL_ID, TYPENAME, PAGE = "leaf", "one", "many", "global_id", "typename", "page"
 
 # Output types whose Python values graphql-core passes through unchanged, by type.
 _SAME_OUTPUT = {
@@ -68,8 +87,8 @@ _INT_RANGE = range(-(2**31), 2**31)
 
 
 class _Plan:
-    """How a field can take a short path: `kind` is LEAF, ONE, MANY, GLOBAL_ID or
-    TYPENAME."""
+    """How a field can take a short path: `kind` is LEAF, ONE, MANY, GLOBAL_ID, TYPENAME
+    or PAGE."""
 
     __slots__ = (
         "attribute",
@@ -78,6 +97,7 @@ class _Plan:
         "leaf_type",
         "nullable",
         "object_type",
+        "page",
         "relation",
         "same_output",
         "type_name",
@@ -93,6 +113,7 @@ class _Plan:
         self.relation = details.get("relation")
         self.object_type = details.get("object_type")
         self.type_name = details.get("type_name")
+        self.page = details.get("page")
 
 
 _plans: dict[int, _Plan | None] = {}
@@ -100,13 +121,16 @@ _plans: dict[int, _Plan | None] = {}
 
 def _plan(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     definition = (field.extensions or {}).get("strawberry-definition")
-    if definition is None or field.args:
+    if definition is None or definition.extensions or definition.permission_classes:
         return None
-    relation = definition.metadata.get(RELATION_METADATA)
-    if relation is not None:
-        source = {"relation": relation}
-    elif getattr(field.resolve, "_is_default", False):
-        source = {"attribute": definition.python_name}
+    if type(definition) is TalkPagesField:
+        return _Plan(field, PAGE, page=definition)
+    if field.args:
+        return None
+    if type(definition) is RelationField:
+        source: dict[str, Any] = {"relation": definition}
+    elif (attribute := _plain_attribute(definition)) is not None:
+        source = {"attribute": attribute}
     elif _is_model_node_id(parent_type, definition):
         return _Plan(field, GLOBAL_ID, type_name=parent_type.name)
     else:
@@ -126,17 +150,33 @@ def _plan(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
     return None
 
 
+def _plain_attribute(definition: Any) -> str | None:
+    """The attribute a field without a resolver only reads, or None if it does more."""
+    if definition.base_resolver is not None:
+        return None
+    kind = type(definition)
+    if kind is StrawberryField:
+        return definition.python_name
+    if kind is StrawberryDjangoField and not definition.is_relation:
+        model = definition.origin_django_type.model
+        column = getattr(model, definition.django_name, None)
+        if type(column) is DeferredAttribute:  # not a file, a property, a relation
+            return column.field.attname
+    return None
+
+
 def _is_model_node_id(parent_type: GraphQLObjectType, definition: Any) -> bool:
-    """Whether the field is relay's `id` on one of our model types, which strawberry
-    resolves as the global ID of the type's name and the object's `id` attribute."""
+    """Whether the field is relay's `id` on a strawberry-django type, which resolves it as
+    the global ID of the type's name and the model's `id`."""
     resolver = getattr(definition.base_resolver, "wrapped_func", None)
     origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
+    django = getattr(origin, "__strawberry_django_definition__", None)
     return (
         getattr(resolver, "__func__", None) is relay.Node._id.__func__
-        and isinstance(origin, type)
-        and issubclass(origin, ModelNode)
-        and origin.resolve_id_attr() == "id"
-        and origin.resolve_id.__func__ is relay.Node.resolve_id.__func__
+        and django is not None
+        and django.model._meta.pk.attname == "id"
+        and origin.resolve_id_attr() in ("pk", "id")
+        and getattr(origin.resolve_id, "__func__", None) is resolve_model_id
         and origin.resolve_typename.__func__ is relay.Node.resolve_typename.__func__
     )
 
@@ -214,7 +254,16 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 field = fields.get(field_details_list[0].node.name.value)
                 plan = None if field is None else _field_plan(parent_type, field)
                 result = Undefined
-                if plan is not None:
+                if plan is not None and plan.kind is PAGE:
+                    result = self._serve_page(
+                        plan,
+                        parent_type,
+                        source_value,
+                        Path(path, response_name, parent_type.name),
+                        field_details_list,
+                        position_context,
+                    )
+                elif plan is not None:
                     result = self._short_path(
                         plan,
                         parent_type,
@@ -251,6 +300,26 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
+    def _serve_page(
+        self,
+        plan: _Plan,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_path: Path,
+        field_details_list: Sequence[Any],
+        position_context: Any,
+    ) -> Any:
+        """A nested talk page from what the field's first parent worked out, without
+        reading the arguments again; Undefined for the first parent."""
+        served = plan.page.serve(self.context_value, source, field_path)
+        if served is None:
+            return Undefined
+        field = plan.field
+        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, field_path)
+        return self.complete_awaitable_value(
+            field.type, field_details_list, info, field_path, served, position_context
+        )
+
     def _short_path(
         self,
         plan: _Plan,
@@ -263,13 +332,14 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """The field's completed value, or Undefined to take the normal path."""
         if plan.kind == GLOBAL_ID:
-            return global_id(plan.type_name, source.id)
+            pk = getattr(source, "__dict__", {}).get("id")
+            return Undefined if pk is None else global_id(plan.type_name, pk)
         if plan.attribute is not None:
-            value = getattr(source, plan.attribute, None)
+            value = getattr(source, "__dict__", {}).get(plan.attribute, MISSING)
         else:
-            value = loaded_relation(self.context_value.loaders, source, plan.relation)
-            if value is MISSING:
-                return Undefined
+            value = plan.relation.loaded(self.context_value.loaders, source)
+        if value is MISSING:
+            return Undefined
         if plan.kind == LEAF:
             coerced = _coerced(plan.leaf_type, value)
             return Undefined if coerced is None else coerced
@@ -370,7 +440,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 continue
             field = object_type.fields.get(name)
             plan = None if field is None else _field_plan(object_type, field)
-            if plan is None:
+            if plan is None or plan.kind is PAGE:
                 return None
             child = None
             if plan.kind in (ONE, MANY):
@@ -397,6 +467,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 raise _Fallback
             shape.accepted.add(kind)
         loaders = self.context_value.loaders
+        values = getattr(obj, "__dict__", None)
+        if values is None:
+            raise _Fallback
         result: dict[str, Any] = {}
         for response_name, plan, child in shape.fields:
             kind = plan.kind
@@ -404,14 +477,17 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 result[response_name] = child
                 continue
             if kind is GLOBAL_ID:
-                result[response_name] = global_id(plan.type_name, obj.id)
+                pk = values.get("id")
+                if pk is None:
+                    raise _Fallback
+                result[response_name] = global_id(plan.type_name, pk)
                 continue
             if plan.attribute is not None:
-                value = getattr(obj, plan.attribute, None)
+                value = values.get(plan.attribute, MISSING)
             else:
-                value = loaded_relation(loaders, obj, plan.relation)
-                if value is MISSING:
-                    raise _Fallback
+                value = plan.relation.loaded(loaders, obj)
+            if value is MISSING:
+                raise _Fallback
             if value is None:
                 if not plan.nullable:
                     raise _Fallback

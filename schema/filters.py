@@ -2,6 +2,7 @@
 
 from datetime import date
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -143,10 +144,13 @@ class TopicFilter:
         )
 
 
-def talk_filters(filter: TalkFilter | None) -> selectors.TalkFilters | None:
-    filters = filter.to_selector() if filter is not None else None
-    # An empty filter asks the same question as none: share its loader batches.
-    return None if filters == selectors.TalkFilters() else filters
+def selector_filters(filter: Any) -> Any:
+    """A filter input as its selector's filters; None for none, or for one that asks
+    nothing (so it shares the loader batches of no filter at all)."""
+    if filter is None:
+        return None
+    filters = filter.to_selector()
+    return None if filters == type(filters)() else filters
 
 
 def list_order(info, order_by: Enum | None, default: Enum, filters) -> str:

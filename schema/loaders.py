@@ -1,4 +1,5 @@
-"""Every DataLoader of the API, built fresh for each request, and the DataLoader itself.
+"""The request's DataLoaders (one per read, built fresh for each request) and the
+DataLoader itself.
 
 A batch runs one selector on a worker thread, so a field costs one SQL statement per
 level of the query however many parents it has; the batches of several loaders that
@@ -10,16 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
+from django.db.models import Model
 
 from talks import selectors
-from talks.models import Event, Speaker, Talk, Topic
 from talks.selectors import RowRange, TalkFilters, TalkParent
 
 MISSING: Any = object()  # what `DataLoader.values.get` gives for a key not loaded
+NONE = type(None)  # the default of a read whose missing keys have no value: None
 
 
 class _Batch:
@@ -136,7 +138,10 @@ class Trips:
                 loader._finish(batch, None, error)
             raise
         for (loader, batch), (found, error) in zip(batches, outcomes, strict=True):
-            loader._finish(batch, found, error)
+            try:
+                loader._finish(batch, found, error)
+            except Exception as failed:  # a batch left unfinished would hang its request
+                loader._finish(batch, None, failed)
 
 
 def _fetch_each(
@@ -151,35 +156,6 @@ def _fetch_each(
     return outcomes
 
 
-def _loader(
-    trips: Trips, fetch: Callable[[list], dict], default: Callable[[], Any] = lambda: None
-) -> DataLoader:
-    """A DataLoader over a selector that answers `{key: value}` for a list of keys."""
-    return DataLoader(fetch, default, trips)
-
-
-def _grouped_loader(
-    trips: Trips, fetch: Callable[[Hashable, list], dict], default: Callable[[], Any]
-) -> DataLoader:
-    """A DataLoader whose keys are `(group, parent_id)`: one selector call per group.
-
-    The group carries what the rows depend on besides the parent (filters, order,
-    page), so parents asking the same question are answered by one statement.
-    """
-
-    def fetch_all(keys: list[tuple[Hashable, int]]) -> dict:
-        by_group: dict[Hashable, list[int]] = defaultdict(list)
-        for group, parent_id in keys:
-            by_group[group].append(parent_id)
-        found = {}
-        for group, parent_ids in by_group.items():
-            for parent_id, value in fetch(group, parent_ids).items():
-                found[(group, parent_id)] = value
-        return found
-
-    return _loader(trips, fetch_all, default)
-
-
 def loaded(loader: DataLoader, key: Hashable) -> Any:
     """The value for `key` if `loader` already holds it, else the awaitable that loads it.
 
@@ -188,6 +164,39 @@ def loaded(loader: DataLoader, key: Hashable) -> Any:
     """
     value = loader.values.get(key, MISSING)
     return loader.load(key) if value is MISSING else value
+
+
+@dataclass(frozen=True)
+class ByKey:
+    """A read of the objects of `model` whose unique `field` is one of the keys."""
+
+    model: type[Model]
+    field: str = "pk"
+
+    def __call__(self, keys: list) -> dict:
+        return selectors.objects_by_key(self.model, self.field, keys)
+
+
+@dataclass(frozen=True)
+class PerGroup:
+    """A read whose keys are `(group, parent_id)`: one call of `fetch(group, parent_ids)`
+    per group.
+
+    The group carries what the rows depend on besides the parent (filters, order,
+    page), so parents asking the same question are answered by one statement.
+    """
+
+    fetch: Callable[[Any, list[int]], dict]
+
+    def __call__(self, keys: list[tuple[Hashable, int]]) -> dict:
+        by_group: dict[Hashable, list[int]] = defaultdict(list)
+        for group, parent_id in keys:
+            by_group[group].append(parent_id)
+        found = {}
+        for group, parent_ids in by_group.items():
+            for parent_id, value in self.fetch(group, parent_ids).items():
+                found[(group, parent_id)] = value
+        return found
 
 
 class TalkCountKey(NamedTuple):
@@ -202,10 +211,6 @@ class TalkPageKey(NamedTuple):
     rows: RowRange
     columns: tuple[str, ...]
     event_columns: tuple[str, ...]  # those of an event joined in; () joins none
-
-
-# A talk looked up alone comes with its event: one statement instead of two.
-TALKS_WITH_EVENT = Talk.objects.select_related("event")
 
 
 def _talk_counts(key: TalkCountKey, ids: list[int]) -> dict:
@@ -224,48 +229,22 @@ def _talk_pages(key: TalkPageKey, ids: list[int]) -> dict:
     )
 
 
-def _by(model_or_queryset, field: str) -> Callable[[list], dict]:
-    return lambda keys: selectors.objects_by_key(model_or_queryset, field, keys)
+# The reads that more than one field shares; the others are declared with their field.
+TALK_COUNTS = PerGroup(_talk_counts)  # keys: (TalkCountKey, parent id)
+TALK_PAGES = PerGroup(_talk_pages)  # keys: (TalkPageKey, parent id)
 
 
 class Loaders:
-    """The request's DataLoaders, each built when first used (most requests use few)."""
+    """The request's DataLoaders: one per read, built when first used (most requests use
+    few). A read is any hashable callable that answers `{key: value}` for a list of keys:
+    a selector, a `ByKey`, a `PerGroup`; keys it leaves out get `default()`."""
 
     def __init__(self) -> None:
         self.trips = Trips()
+        self._loaders: dict[tuple[Callable, Callable], DataLoader] = {}
 
-    talk = cached_property(lambda self: _loader(self.trips, _by(TALKS_WITH_EVENT, "pk")))
-    speaker = cached_property(lambda self: _loader(self.trips, _by(Speaker, "pk")))
-    event = cached_property(lambda self: _loader(self.trips, _by(Event, "pk")))
-    topic = cached_property(lambda self: _loader(self.trips, _by(Topic, "pk")))
-    talk_by_slug = cached_property(lambda self: _loader(self.trips, _by(TALKS_WITH_EVENT, "slug")))
-    speaker_by_slug = cached_property(lambda self: _loader(self.trips, _by(Speaker, "slug")))
-    event_by_slug = cached_property(lambda self: _loader(self.trips, _by(Event, "slug")))
-    topic_by_slug = cached_property(lambda self: _loader(self.trips, _by(Topic, "slug")))
-
-    speakers_of_talk = cached_property(
-        lambda self: _loader(self.trips, selectors.speakers_of_talks, list)
-    )
-    topics_of_talk = cached_property(
-        lambda self: _loader(self.trips, selectors.topics_of_talks, list)
-    )
-    speakers_of_event = cached_property(
-        lambda self: _loader(self.trips, selectors.speakers_of_events, list)
-    )
-    events_of_speaker = cached_property(
-        lambda self: _loader(self.trips, selectors.events_of_speakers, list)
-    )
-
-    talk_count = cached_property(lambda self: _grouped_loader(self.trips, _talk_counts, int))
-    talk_page = cached_property(lambda self: _grouped_loader(self.trips, _talk_pages, list))
-
-    def prime_events(self, talks: Iterable[Talk]) -> None:
-        """Hand the events joined into a talk query to the event loader.
-
-        Call it on the event loop (futures are not thread-safe), before the talks'
-        `event` fields resolve.
-        """
-        event_field = Talk._meta.get_field("event")
-        for talk in talks:
-            if isinstance(talk, Talk) and event_field.is_cached(talk):
-                self.event.prime(talk.event_id, talk.event)
+    def of(self, read: Callable[[list], dict], default: Callable[[], Any] = NONE) -> DataLoader:
+        loader = self._loaders.get((read, default))
+        if loader is None:
+            loader = self._loaders[(read, default)] = DataLoader(read, default, self.trips)
+        return loader

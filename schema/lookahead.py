@@ -9,11 +9,12 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
+from graphql.pyutils import Path
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 from strawberry.utils.str_converters import to_snake_case
 
-__all__ = ["SelectedField", "columns", "node_fields", "own_fields", "subfields"]
+__all__ = ["SelectedField", "columns", "field_key", "node_fields", "own_fields", "subfields"]
 
 
 def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
@@ -29,20 +30,29 @@ def subfields(fields: Iterable[SelectedField]) -> list[SelectedField]:
     return [child for field in fields for child in _fields(field.selections)]
 
 
+def field_key(path: Path) -> tuple:
+    """What names a field in its operation, the same for every parent that resolves it
+    (the `talks` of 50 speakers): its path without list indices, with the type of each
+    step (two fragments on a union may select the same name)."""
+    key = []
+    while path is not None:
+        if not isinstance(path.key, int):
+            key.append((path.key, path.typename))
+        path = path.prev
+    return tuple(key)
+
+
 def _path(info: Info, path: Sequence[str]) -> list[SelectedField]:
-    """The fields at `path` below the current field; the same list for every sibling
-    that resolves the same field nodes in this request (the `talks` of 50 speakers)."""
-    raw = info._raw_info  # strawberry's Info has no public accessor for the field nodes
-    cache = getattr(raw.context, "lookahead", None)
-    key = (*map(id, raw.field_nodes), *path)
-    if cache is not None and key in cache:
-        return cache[key][1]
-    level: list[SelectedField] = list(info.selected_fields)
-    for name in path:
-        level = [child for child in subfields(level) if child.name == name]
-    if cache is not None:
-        cache[key] = (raw.field_nodes, level)  # the nodes held so that their ids stay unique
-    return level
+    """The fields at `path` below the current field, worked out once per request."""
+    cache = info.context.lookahead
+    key = (field_key(info.path), *path)
+    found = cache.get(key)
+    if found is None:
+        found = list(info.selected_fields)
+        for name in path:
+            found = [child for child in subfields(found) if child.name == name]
+        cache[key] = found
+    return found
 
 
 def own_fields(info: Info) -> list[SelectedField]:

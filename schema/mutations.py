@@ -29,7 +29,7 @@ from schema.inputs import (
     given_fields,
 )
 from schema.permissions import PermissionDenied, staff_actor
-from schema.types import EventType, SpeakerType, TalkType, TopicType
+from schema.types import NODE_TYPES, EventType, SpeakerType, TalkType, TopicType
 from talks import services
 from talks.models import Event, Speaker, Talk, Topic
 from talks.services import ApplicationError, Problem
@@ -70,7 +70,7 @@ def operation_info(problems: list[Problem], kind: Kind = Kind.VALIDATION) -> Ope
 
 
 def _pk(value: str, expected: str, field: str, label: str | None = None) -> int:
-    parsed = parse_global_id(value)
+    parsed = parse_global_id(value, NODE_TYPES)
     if parsed is None:
         message = INVALID_ID.format(argument=to_camel_case(label or field))
         raise ApplicationError.one(message, field=field, code="invalid_id")

@@ -1,16 +1,34 @@
-"""Relay cursor pagination: argument checks, opaque offset cursors, connection building."""
+"""Lists: Relay cursor pagination, the list fields (top-level lists and the nested talk
+pages of events, speakers and topics) and the connections they return.
 
+Every list field takes the same arguments (`filter`, `orderBy`, `first`, `after`,
+`last`, `before`), declared once in `list_field`. Cursors are opaque offsets.
+"""
+
+import asyncio
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
+import strawberry
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db.models import QuerySet
 from strawberry import relay
+from strawberry.types import Info
+from strawberry.types.field import StrawberryField
 
 from schema.errors import BadUserInput
-from talks.selectors import RowRange
+from schema.filters import list_order, selector_filters
+from schema.loaders import TALK_COUNTS, TALK_PAGES, Loaders, TalkCountKey, TalkPageKey, loaded
+from schema.lookahead import SelectedField, columns, field_key, node_fields, subfields
+from schema.relations import prefetch
+from talks import models, selectors
+from talks.selectors import RowRange, TalkParent
 
 CURSOR_PREFIX = "offset:"
 
@@ -88,3 +106,194 @@ def build_connection(
         end_cursor=edges[-1].cursor if edges else None,
     )
     return connection_cls(edges=edges, page_info=page_info, count=total_count)
+
+
+@strawberry.type(description="A page of a list, with the size of the whole list.")
+class CountedConnection(relay.Connection[relay.NodeType]):
+    # Returns the count, or an awaitable of it when it is not known yet.
+    count: strawberry.Private[Callable[[], Any]]
+
+    @strawberry.field(description="How many items match, over all pages.")
+    def total_count(self) -> int:
+        return self.count()
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list of one type is: its node and connection types, its filter input and
+    order enum (and the order by default), and the selector whose queryset it pages."""
+
+    node_type: type
+    connection: type
+    filter_input: type
+    order: type[Enum]
+    default_order: Enum
+    select: Callable[..., QuerySet]
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a list field was asked for, in the selectors' terms."""
+
+    filters: Any  # the selector's filters, None for none
+    order: str
+    rows: RowRange
+
+
+def list_field(
+    listing: Listing,
+    run: Callable[..., Any],
+    description: str,
+    field_class: type[StrawberryField] = StrawberryField,
+) -> Any:
+    """A field with the list arguments, answered by `run(root, info, ask)`, where `ask()`
+    reads the arguments as a `Page`."""
+    filter_input, order = listing.filter_input, listing.order
+
+    def resolve(
+        root,
+        info: Info,
+        filter: filter_input | None = None,
+        order_by: order | None = listing.default_order,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> listing.connection:
+        def ask() -> Page:
+            rows = row_range(first=first, after=after, last=last, before=before)
+            filters = selector_filters(filter)
+            return Page(filters, list_order(info, order_by, listing.default_order, filters), rows)
+
+        return run(root, info, ask)
+
+    return field_class(description=description)(resolve)
+
+
+def joined_event_columns(model: type, fields: list[SelectedField]) -> tuple[str, ...]:
+    """The event columns a page of talks joins in: those its `event` field reads, or none
+    when `event` is not selected (or the page is not of talks)."""
+    event_fields = [field for field in fields if field.name == "event"]
+    if model is not models.Talk or not event_fields:
+        return ()
+    return columns(models.Event, subfields(event_fields))
+
+
+def top_level_list(listing: Listing, description: str) -> Any:
+    """A list of the Query root: OFFSET/LIMIT on the indexed ordering, COUNT on demand."""
+    return list_field(listing, partial(_top_level_page, listing), description)
+
+
+async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], Page]) -> Any:
+    page = ask()
+    queryset = listing.select(filters=page.filters, order=page.order)
+    fields = node_fields(info)
+    model = queryset.model
+    page_columns = columns(model, fields)
+    event_columns = joined_event_columns(model, fields)
+    rows = page.rows
+
+    def fetch() -> tuple[int, int, list, int | None]:
+        total, start, stop = None, rows.start, rows.stop
+        if stop is None:  # "the last N rows": where the list ends decides where they start
+            total = queryset.count()
+            start, stop = max(start, total - rows.last), total
+        stop = max(stop, start)
+        # One row past the page tells whether a next page exists.
+        found = queryset[start : stop + 1]
+        objects = selectors.instances(found, page_columns, event_columns=event_columns)
+        return start, stop, objects, total
+
+    start, stop, objects, total = await sync_to_async(fetch)()
+    has_next_page = len(objects) > stop - start
+    objects = objects[: stop - start]
+    await prefetch(info.context.loaders, fields, {listing.node_type: objects})
+
+    counting = None
+
+    def total_count() -> Any:
+        nonlocal counting
+        if total is not None:
+            return total
+        if counting is None:  # one COUNT, however many times `totalCount` is selected
+            counting = asyncio.ensure_future(sync_to_async(queryset.count)())
+        return counting
+
+    return build_connection(
+        listing.connection,
+        rows=objects,
+        start=start,
+        has_next_page=has_next_page,
+        total_count=total_count,
+    )
+
+
+class TalkPagesField(StrawberryField):
+    """The `talks` of an event, speaker or topic: a page for each parent, the pages of all
+    parents in the request read by one statement.
+
+    What the page is (its key, the fields read) depends only on the field and its
+    arguments, the same for every parent (the talks of 50 speakers): it is worked out
+    for the first parent and kept in the request's context, by the field's path, for
+    the others. With it kept, `serve` answers a parent without reading the arguments
+    again, which the executor's short path uses (`schema.execution`).
+    """
+
+    parent: TalkParent
+    listing: Listing
+
+    def __copy__(self) -> "TalkPagesField":
+        new = super().__copy__()
+        new.parent, new.listing = self.parent, self.listing
+        return new
+
+    def run(self, root, info: Info, ask: Callable[[], Page]) -> Any:
+        context = info.context
+        memo = (self.parent, field_key(info.path))
+        found = context.pages.get(memo)
+        if found is None:
+            page = ask()
+            fields = node_fields(info)
+            key = TalkPageKey(
+                self.parent,
+                page.filters,
+                page.order,
+                page.rows,
+                columns(models.Talk, fields),
+                joined_event_columns(models.Talk, fields),
+            )
+            found = context.pages[memo] = (key, fields)
+        return _talk_page(context.loaders, self.listing, root.id, *found)
+
+    def serve(self, context: Any, root: Any, path: Any) -> Any:
+        """The awaitable page of `root` at `path` if the field's page is worked out."""
+        found = context.pages.get((self.parent, field_key(path)))
+        return None if found is None else _talk_page(context.loaders, self.listing, root.id, *found)
+
+
+def talk_pages(parent: TalkParent, listing: Listing, description: str) -> Any:
+    field = list_field(listing, lambda *args: field.run(*args), description, TalkPagesField)
+    field.parent, field.listing = parent, listing
+    return field
+
+
+async def _talk_page(
+    loaders: Loaders, listing: Listing, parent_id: int, key: TalkPageKey, fields: list
+) -> Any:
+    rows = key.rows
+    talks = await loaders.of(TALK_PAGES, list).load((key, parent_id))
+    if rows.stop is None:
+        start = talks[0].row_number - 1 if talks else rows.start
+        page, has_next_page = talks, False
+    else:
+        size = rows.stop - rows.start
+        start, page, has_next_page = rows.start, talks[:size], len(talks) > size
+    await prefetch(loaders, fields, {listing.node_type: page})
+    count_key = (TalkCountKey(key.parent, key.filters), parent_id)
+    return build_connection(
+        listing.connection,
+        rows=page,
+        start=start,
+        has_next_page=has_next_page,
+        total_count=lambda: loaded(loaders.of(TALK_COUNTS, int), count_key),
+    )

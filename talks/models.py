@@ -35,8 +35,8 @@ class PortableIndex(models.Index):
 
 
 class TimestampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When this record was created.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="When this record last changed.")
 
     class Meta:
         abstract = True
@@ -80,18 +80,39 @@ class TalkLevel(models.TextChoices):
 
 
 ENDS_BEFORE_STARTS = "An event cannot end before it starts."
+# Help texts are what the admin shows under a field and the API's schema describes it by.
+SLUG_HELP = "Stable, human-readable key; unique among {}."
+UNKNOWN_IS_BLANK = '"" when unknown, never null.'
 
 
 class Event(TimestampedModel):
-    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
-    name = models.CharField(max_length=300)
-    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.CONFERENCE)
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
-    city = models.CharField(max_length=200, blank=True, default="")
-    country = models.CharField(max_length=200, blank=True, default="")
-    url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
-    description = models.TextField(blank=True, default="")
+    """A conference, meetup, sprint or podcast."""
+
+    slug = models.SlugField(
+        max_length=SLUG_MAX_LENGTH, unique=True, help_text=SLUG_HELP.format("events")
+    )
+    name = models.CharField(
+        max_length=300, help_text='The event\'s name, e.g. "DjangoCon US 2011".'
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=EventKind.choices,
+        default=EventKind.CONFERENCE,
+        help_text="Conference, meetup, podcast, sprint or other.",
+    )
+    starts_on = models.DateField(null=True, blank=True, help_text="First day; null if unknown.")
+    ends_on = models.DateField(null=True, blank=True, help_text="Last day; null if unknown.")
+    city = models.CharField(max_length=200, blank=True, default="", help_text=UNKNOWN_IS_BLANK)
+    country = models.CharField(max_length=200, blank=True, default="", help_text=UNKNOWN_IS_BLANK)
+    url = models.URLField(
+        max_length=URL_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text='The event\'s website; "" when unknown.',
+    )
+    description = models.TextField(
+        blank=True, default="", help_text='About the event; "" when unknown.'
+    )
 
     class Meta:
         constraints = [
@@ -134,13 +155,25 @@ TALK_COUNT_HELP = "How many talks {}; kept by the database."
 
 
 class Speaker(TimestampedModel):
-    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
-    name = models.CharField(max_length=300)
-    bio = models.TextField(blank=True, default="")
-    affiliation = models.CharField(max_length=300, blank=True, default="")
-    website = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
-    twitter = models.CharField(max_length=100, blank=True, default="")
-    github = models.CharField(max_length=100, blank=True, default="")
+    """A person who gave at least one talk."""
+
+    slug = models.SlugField(
+        max_length=SLUG_MAX_LENGTH, unique=True, help_text=SLUG_HELP.format("speakers")
+    )
+    name = models.CharField(max_length=300, help_text="The speaker's name as billed.")
+    bio = models.TextField(blank=True, default="", help_text='"" when unknown.')
+    affiliation = models.CharField(
+        max_length=300, blank=True, default="", help_text='Employer or project; "" when unknown.'
+    )
+    website = models.URLField(
+        max_length=URL_MAX_LENGTH, blank=True, default="", help_text='"" when unknown.'
+    )
+    twitter = models.CharField(
+        max_length=100, blank=True, default="", help_text='Handle without "@"; "" when unknown.'
+    )
+    github = models.CharField(
+        max_length=100, blank=True, default="", help_text='User name; "" when unknown.'
+    )
     talk_count = models.PositiveIntegerField(
         default=0, editable=False, help_text=TALK_COUNT_HELP.format("the speaker gave")
     )
@@ -157,9 +190,13 @@ class Speaker(TimestampedModel):
 
 
 class Topic(TimestampedModel):
-    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True, default="")
+    """A subject that talks are tagged with."""
+
+    slug = models.SlugField(
+        max_length=SLUG_MAX_LENGTH, unique=True, help_text=SLUG_HELP.format("topics")
+    )
+    name = models.CharField(max_length=200, help_text="The topic's display name.")
+    description = models.TextField(blank=True, default="", help_text='"" when there is none.')
     talk_count = models.PositiveIntegerField(
         default=0, editable=False, help_text=TALK_COUNT_HELP.format("have this topic")
     )
@@ -176,26 +213,68 @@ class Topic(TimestampedModel):
 
 
 class Talk(TimestampedModel):
-    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
-    title = models.CharField(max_length=500)
-    abstract = models.TextField(blank=True, default="")
-    kind = models.CharField(max_length=20, choices=TalkKind.choices, default=TalkKind.TALK)
+    """A recorded talk, keynote, workshop or episode."""
+
+    slug = models.SlugField(
+        max_length=SLUG_MAX_LENGTH, unique=True, help_text=SLUG_HELP.format("talks")
+    )
+    title = models.CharField(max_length=500, help_text="The title as billed.")
+    abstract = models.TextField(
+        blank=True, default="", help_text='The talk\'s description; "" when unknown.'
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=TalkKind.choices,
+        default=TalkKind.TALK,
+        help_text="Talk, keynote, lightning talk, episode, ...",
+    )
     # Unknown level is NULL rather than "": the API exposes it as a nullable enum.
     level = models.CharField(  # noqa: DJ001
-        max_length=20, choices=TalkLevel.choices, null=True, blank=True
+        max_length=20,
+        choices=TalkLevel.choices,
+        null=True,
+        blank=True,
+        help_text="Intended audience; null if unknown.",
     )
     language = models.CharField(
-        max_length=35, default="en", help_text="BCP 47 code, e.g. en, pt-BR"
+        max_length=35, default="en", help_text='BCP 47 language code (en, pt-BR), "en" by default.'
     )
-    recorded_on = models.DateField(null=True, blank=True)
+    recorded_on = models.DateField(
+        null=True, blank=True, help_text="Day of recording; null if unknown."
+    )
     duration_minutes = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Length; null if unknown.",
     )
-    video_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
-    slides_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True, default="")
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="talks")
-    speakers = models.ManyToManyField(Speaker, through="TalkSpeaker", related_name="talks")
-    topics = models.ManyToManyField(Topic, related_name="talks", blank=True)
+    video_url = models.URLField(
+        max_length=URL_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text='Recording; "" when there is none.',
+    )
+    slides_url = models.URLField(
+        max_length=URL_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text='Slides; "" when there are none.',
+    )
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.PROTECT,
+        related_name="talks",
+        help_text="The event the talk was given at.",
+    )
+    speakers = models.ManyToManyField(
+        Speaker,
+        through="TalkSpeaker",
+        related_name="talks",
+        help_text="The speakers in billing order.",
+    )
+    topics = models.ManyToManyField(
+        Topic, related_name="talks", blank=True, help_text="The talk's topics, listed by name."
+    )
 
     class Meta:
         constraints = [

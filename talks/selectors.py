@@ -196,9 +196,10 @@ def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") 
     return queryset.order_by(*TOPIC_ORDERINGS[order])
 
 
-def objects_by_key(source: type | QuerySet, field: str, keys: Iterable) -> dict:
-    """Objects of a model (or queryset) whose `field` is one of `keys`, keyed by it."""
-    queryset = source if isinstance(source, QuerySet) else source.objects.all()
+def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
+    """Objects of `model` whose unique `field` is one of `keys`, keyed by it. A talk comes
+    with its event: it is looked up alone, and one statement is cheaper than two."""
+    queryset = Talk.objects.select_related("event") if model is Talk else model.objects.all()
     return {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": list(keys)})}
 
 

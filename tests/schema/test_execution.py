@@ -10,27 +10,73 @@ import gc
 
 import pytest
 import strawberry
-from asgiref.sync import async_to_sync
+import strawberry_django
+from asgiref.sync import async_to_sync, sync_to_async
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test.utils import CaptureQueriesContext
+from strawberry.extensions import FieldExtension
+from strawberry.permission import BasePermission
+from strawberry.types import Info
 from strawberry.utils.str_converters import to_snake_case
 
 from schema.context import Context
+from schema.execution import ExecutionContext
 from schema.ids import global_id
-from schema.lookahead import columns
+from schema.lookahead import columns, own_fields
 from schema.mutations import Mutation
-from schema.prefetch import RELATIONS
 from schema.queries import Query
+from schema.relations import prefetch, relation, relations_of
 from schema.schema import schema
-from schema.types import EventType, SpeakerType, TalkType, TopicType
+from schema.types import NODE_TYPES, EventType, SpeakerType, TalkType, TopicType
+from talks import selectors
 from talks.models import Event, Speaker, Talk, Topic
 from talks.selectors import RELATED_COLUMNS
 from tests.schema.test_query_counts import Q2, Q3, catalogue  # noqa: F401 - a fixture
 
-reference = strawberry.Schema(
-    query=Query, mutation=Mutation, types=[TalkType, SpeakerType, EventType, TopicType]
+reference = strawberry.Schema(query=Query, mutation=Mutation, types=list(NODE_TYPES.values()))
+
+
+class Deny(BasePermission):
+    message = "Nobody may read this."
+
+    def has_permission(self, source, info, **kwargs) -> bool:
+        return False
+
+
+class Shout(FieldExtension):
+    def resolve(self, next_, source, info, **kwargs):
+        return next_(source, info, **kwargs).upper()
+
+
+@strawberry_django.type(Talk, name="ProbedTalk")
+class ProbedTalk(TalkType):
+    """A talk with fields of every kind the short paths must leave to strawberry."""
+
+    secret: str | None = strawberry_django.field(field_name="title", permission_classes=[Deny])
+    shouted: str = strawberry_django.field(field_name="title", extensions=[Shout()])
+    old_title: str = strawberry_django.field(field_name="title", deprecation_reason="Use title.")
+    guarded_speakers: list[SpeakerType] | None = relation(
+        selectors.speakers_of_talks, permission_classes=[Deny]
+    )
+
+
+@strawberry.type
+class ProbeQuery(Query):
+    @strawberry.field
+    async def probed_talks(self, info: Info, first: int) -> list[ProbedTalk]:
+        talks = await sync_to_async(list)(Talk.objects.order_by("id")[:first])
+        await prefetch(info.context.loaders, own_fields(info), {ProbedTalk: talks})
+        return talks
+
+
+probed = strawberry.Schema(
+    query=ProbeQuery, types=list(NODE_TYPES.values()), execution_context_class=ExecutionContext
 )
+probed_reference = strawberry.Schema(query=ProbeQuery, types=list(NODE_TYPES.values()))
+
+PROBED = """{ probedTalks(first: 6) { id title secret shouted oldTitle
+  guardedSpeakers { name } speakers { name } event { name } } }"""
 
 EVERYTHING = """
 query ($yes: Boolean!, $n: Int) {
@@ -87,6 +133,17 @@ def test_same_answer_as_graphql_core(catalogue, query, variables):  # noqa: F811
         assert not ours["errors"] and ours["data"]
 
 
+def test_permissions_extensions_and_deprecations_answer_as_strawberry_does(catalogue):  # noqa: F811
+    ours, theirs = run(probed, PROBED), run(probed_reference, PROBED)
+    assert ours == theirs
+    talks = ours["data"]["probedTalks"]
+    assert len(talks) == 6
+    assert all(t["secret"] is None and t["guardedSpeakers"] is None for t in talks)
+    assert {t["shouted"] for t in talks} == {t["title"].upper() for t in talks}
+    assert all(t["oldTitle"] == t["title"] for t in talks)
+    assert [message for message, _ in ours["errors"]] == ["Nobody may read this."] * 12
+
+
 def test_same_answer_when_nothing_was_prefetched(catalogue, monkeypatch):  # noqa: F811
     """Every relation still loading: the short paths hand every object to graphql-core."""
 
@@ -94,7 +151,7 @@ def test_same_answer_when_nothing_was_prefetched(catalogue, monkeypatch):  # noq
         return None
 
     monkeypatch.setattr("schema.queries.prefetch", no_prefetch)
-    monkeypatch.setattr("schema.types.prefetch", no_prefetch)
+    monkeypatch.setattr("schema.pagination.prefetch", no_prefetch)
     ours = run(schema, EVERYTHING, {"yes": True, "n": 10})
     assert ours == run(reference, EVERYTHING, {"yes": True, "n": 10})
     assert not ours["errors"] and len(ours["data"]["talks"]["edges"]) == 10
@@ -148,7 +205,7 @@ def test_every_field_reads_a_loaded_column_or_a_loader(graphql_type, model):
     names = [schema.config.name_converter.get_graphql_name(f) for f in definition.fields]
     loaded_by_relations = set(RELATED_COLUMNS[model])
     for name in names:
-        if name in RELATIONS.get(model, {}) or name in ("id", "talks"):
+        if name in relations_of(graphql_type) or name in ("id", "talks"):
             continue
         column = model._meta.get_field(to_snake_case(name)).attname
         assert column in loaded_by_relations, f"{model.__name__}.{name} is not loaded"
