@@ -13,6 +13,8 @@ from schema.loaders import Loaders
 class Context(StrawberryDjangoContext):
     # The user of a valid `Authorization: Bearer` token; None means "look at the session".
     token_user: Any = None
+    # The staff user a mutation acts as, once `schema.permissions.IsStaff` let it run.
+    actor: Any = None
     # A new set for every request: loaders cache what they load, and a cache shared
     # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)

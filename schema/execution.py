@@ -254,16 +254,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 field = fields.get(field_details_list[0].node.name.value)
                 plan = None if field is None else _field_plan(parent_type, field)
                 result = Undefined
-                if plan is not None and plan.kind is PAGE:
-                    result = self._serve_page(
-                        plan,
-                        parent_type,
-                        source_value,
-                        Path(path, response_name, parent_type.name),
-                        field_details_list,
-                        position_context,
-                    )
-                elif plan is not None:
+                if plan is not None:
                     result = self._short_path(
                         plan,
                         parent_type,
@@ -331,6 +322,11 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """The field's completed value, or Undefined to take the normal path."""
+        if plan.kind is PAGE:
+            field_path = Path(path, response_name, parent_type.name)
+            return self._serve_page(
+                plan, parent_type, source, field_path, field_details_list, position_context
+            )
         if plan.kind == GLOBAL_ID:
             pk = getattr(source, "__dict__", {}).get("id")
             return Undefined if pk is None else global_id(plan.type_name, pk)

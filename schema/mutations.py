@@ -1,4 +1,5 @@
-"""The Mutation root: the twelve writes of the contract, each a thin call to a service.
+"""The Mutation root: create, change and delete each node type, each a call to a service
+in the ORM's thread, for staff users only (`IsStaff`).
 
 Every failure a client can cause comes back as an `OperationInfo` with one message per
 problem; nothing is written then.
@@ -15,29 +16,33 @@ from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 from schema.ids import INVALID_ID, global_id, parse_global_id
-from schema.inputs import (
-    RELATIONS,
+from schema.permissions import IsStaff
+from schema.types import (
+    NODE_TYPES,
     CreateEventInput,
     CreateSpeakerInput,
     CreateTalkInput,
     CreateTopicInput,
     DeleteInput,
+    EventType,
+    SpeakerType,
+    TalkType,
+    TopicType,
     UpdateEventInput,
     UpdateSpeakerInput,
     UpdateTalkInput,
     UpdateTopicInput,
     given_fields,
+    model_of,
 )
-from schema.permissions import PermissionDenied, staff_actor
-from schema.types import NODE_TYPES, EventType, SpeakerType, TalkType, TopicType
 from talks import services
-from talks.models import Event, Speaker, Talk, Topic
 from talks.services import ApplicationError, Problem
-
-Kind = OperationMessage.Kind
 
 WRONG_TYPE = "Expected the ID of a {expected}, got the ID of a {found}."
 NOT_FOUND = "No {type_name} has this ID."
+
+# The GraphQL type whose IDs a relation of an input takes, by the related model.
+TYPE_NAMES = {model_of(node_type): name for name, node_type in NODE_TYPES.items()}
 
 
 @strawberry.type(description="What a delete removed.")
@@ -51,15 +56,13 @@ EventPayload = Annotated[EventType | OperationInfo, strawberry.union("EventPaylo
 TopicPayload = Annotated[TopicType | OperationInfo, strawberry.union("TopicPayload")]
 DeletePayload = Annotated[DeletedNode | OperationInfo, strawberry.union("DeletePayload")]
 
-MODELS = {"Talk": Talk, "Speaker": Speaker, "Event": Event, "Topic": Topic}
 
-
-def operation_info(problems: list[Problem], kind: Kind = Kind.VALIDATION) -> OperationInfo:
+def operation_info(problems: list[Problem]) -> OperationInfo:
     """The one place service problems become what the client sees (fields in camelCase)."""
     return OperationInfo(
         messages=[
             OperationMessage(
-                kind=kind,
+                kind=OperationMessage.Kind.VALIDATION,
                 message=problem.message,
                 field=to_camel_case(problem.field) if problem.field else None,
                 code=problem.code,
@@ -84,13 +87,16 @@ def _pk(value: str, expected: str, field: str, label: str | None = None) -> int:
 def service_arguments(input_object: Any) -> tuple[dict[str, Any], list[Problem]]:
     """The input's given fields as service keyword arguments, relations as primary keys,
     and the problems of IDs that could not be read (those are left out or None)."""
+    model = input_object.__strawberry_django_definition__.model
     arguments: dict[str, Any] = {}
     problems: list[Problem] = []
     for name, value in given_fields(input_object).items():
-        expected = RELATIONS.get(name)
-        if expected is None:
+        field = model._meta.get_field(name)
+        if not field.is_relation:
             arguments[name] = value
-        elif isinstance(value, list):
+            continue
+        expected = TYPE_NAMES[field.related_model]
+        if isinstance(value, list):
             arguments[name] = []
             for position, item in enumerate(value):
                 try:
@@ -98,10 +104,10 @@ def service_arguments(input_object: Any) -> tuple[dict[str, Any], list[Problem]]
                 except ApplicationError as error:
                     problems += error.problems
         elif value is None:
-            if name == "event":
-                problems.append(Problem(services.REQUIRED, name, "required"))
-            else:
+            if field.many_to_many:
                 arguments[name] = []
+            else:
+                problems.append(Problem(services.REQUIRED, name, "required"))
         else:
             try:
                 arguments[name] = _pk(value, expected, name)
@@ -111,7 +117,7 @@ def service_arguments(input_object: Any) -> tuple[dict[str, Any], list[Problem]]
     return arguments, problems
 
 
-def _call(service: Callable[..., Any], input_object: Any, **known: Any) -> Any:
+def _call(service: Callable[..., Any], input_object: Any, *subject: Any, actor: Any) -> Any:
     """Call the service with the input; with unreadable IDs, still report every problem.
 
     The service then runs in a transaction that is always rolled back, only to find the
@@ -119,106 +125,105 @@ def _call(service: Callable[..., Any], input_object: Any, **known: Any) -> Any:
     """
     arguments, problems = service_arguments(input_object)
     if not problems:
-        return service(**known, **arguments)
+        return service(*subject, actor=actor, **arguments)
     reported = {problem.field for problem in problems}
     with transaction.atomic():
         try:
-            service(**known, **arguments)
+            service(*subject, actor=actor, **arguments)
         except ApplicationError as error:
             problems += [p for p in error.problems if p.field not in reported]
         transaction.set_rollback(True)
     raise ApplicationError(problems)
 
 
-def _load(type_name: str, value: str):
-    obj = MODELS[type_name].objects.filter(pk=_pk(value, type_name, "id")).first()
+def _load(node_type: type, value: str):
+    name = node_type.__strawberry_definition__.name
+    obj = model_of(node_type).objects.filter(pk=_pk(value, name, "id")).first()
     if obj is None:
         raise ApplicationError.one(
-            NOT_FOUND.format(type_name=type_name.lower()), field="id", code="not_found"
+            NOT_FOUND.format(type_name=name.lower()), field="id", code="not_found"
         )
     return obj
 
 
-async def _run(info: Info, write: Callable[[Any], Any]) -> Any:
-    """Check the caller may write, then run `write(actor)` in the ORM's thread."""
-    try:
-        actor = await staff_actor(info)
-    except PermissionDenied as denied:
-        return operation_info([Problem(denied.message, None, denied.code)], Kind.PERMISSION)
-    try:
-        return await sync_to_async(write)(actor)
-    except ApplicationError as error:
-        return operation_info(error.problems)
+def staff_mutation(input_type: type, payload: Any, write: Callable, description: str) -> Any:
+    """A mutation field taking `input`, answered by `write(input, actor)` in the ORM's
+    thread; its ApplicationErrors become the payload's OperationInfo."""
+
+    async def resolve(root, info: Info, input: input_type) -> payload:
+        try:
+            return await sync_to_async(write)(input, info.context.actor)
+        except ApplicationError as error:
+            return operation_info(error.problems)
+
+    return strawberry.mutation(resolver=resolve, description=description, extensions=[IsStaff()])
 
 
-def _create(create: Callable[..., Any], input_object: Any):
-    return lambda actor: _call(create, input_object, actor=actor)
+def writes_of(
+    node_type: type,
+    inputs: tuple[type, type],
+    payload: Any,
+    writes: services.Writes | services.NamedObjects,
+    *,
+    noun: str,
+    delete: str,
+) -> tuple[Any, Any, Any]:
+    """The create, update and delete mutations of a node type, by its services."""
+    create_input, update_input = inputs
 
+    def update(input_object: Any, actor: Any) -> Any:
+        obj = _load(node_type, input_object.id)
+        return _call(writes.update, input_object, obj, actor=actor)
 
-def _update(type_name: str, update: Callable[..., Any], input_object: Any):
-    def write(actor):
-        obj = _load(type_name, input_object.id)
-        return _call(update, input_object, actor=actor, **{type_name.lower(): obj})
-
-    return write
-
-
-def _delete(type_name: str, delete: Callable[..., Any], input_object: DeleteInput):
-    def write(actor):
-        obj = _load(type_name, input_object.id)
-        deleted_id = global_id(type_name, obj.pk)
-        delete(**{type_name.lower(): obj}, actor=actor)
+    def remove(input_object: DeleteInput, actor: Any) -> DeletedNode:
+        obj = _load(node_type, input_object.id)
+        deleted_id = global_id(node_type.__strawberry_definition__.name, obj.pk)
+        writes.delete(obj, actor=actor)
         return DeletedNode(id=deleted_id)
 
-    return write
+    return (
+        staff_mutation(
+            create_input,
+            payload,
+            lambda input_object, actor: _call(writes.create, input_object, actor=actor),
+            f"Create {noun}.",
+        ),
+        staff_mutation(update_input, payload, update, f"Change {noun}'s given fields."),
+        staff_mutation(DeleteInput, DeletePayload, remove, delete),
+    )
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a talk.")
-    async def create_talk(self, info: Info, input: CreateTalkInput) -> TalkPayload:
-        return await _run(info, _create(services.talk_create, input))
-
-    @strawberry.mutation(description="Change a talk's given fields.")
-    async def update_talk(self, info: Info, input: UpdateTalkInput) -> TalkPayload:
-        return await _run(info, _update("Talk", services.talk_update, input))
-
-    @strawberry.mutation(description="Delete a talk.")
-    async def delete_talk(self, info: Info, input: DeleteInput) -> DeletePayload:
-        return await _run(info, _delete("Talk", services.talk_delete, input))
-
-    @strawberry.mutation(description="Create a speaker.")
-    async def create_speaker(self, info: Info, input: CreateSpeakerInput) -> SpeakerPayload:
-        return await _run(info, _create(services.speaker_create, input))
-
-    @strawberry.mutation(description="Change a speaker's given fields.")
-    async def update_speaker(self, info: Info, input: UpdateSpeakerInput) -> SpeakerPayload:
-        return await _run(info, _update("Speaker", services.speaker_update, input))
-
-    @strawberry.mutation(description="Delete a speaker who is billed on no talk.")
-    async def delete_speaker(self, info: Info, input: DeleteInput) -> DeletePayload:
-        return await _run(info, _delete("Speaker", services.speaker_delete, input))
-
-    @strawberry.mutation(description="Create an event.")
-    async def create_event(self, info: Info, input: CreateEventInput) -> EventPayload:
-        return await _run(info, _create(services.event_create, input))
-
-    @strawberry.mutation(description="Change an event's given fields.")
-    async def update_event(self, info: Info, input: UpdateEventInput) -> EventPayload:
-        return await _run(info, _update("Event", services.event_update, input))
-
-    @strawberry.mutation(description="Delete an event that has no talks.")
-    async def delete_event(self, info: Info, input: DeleteInput) -> DeletePayload:
-        return await _run(info, _delete("Event", services.event_delete, input))
-
-    @strawberry.mutation(description="Create a topic.")
-    async def create_topic(self, info: Info, input: CreateTopicInput) -> TopicPayload:
-        return await _run(info, _create(services.topic_create, input))
-
-    @strawberry.mutation(description="Change a topic's given fields.")
-    async def update_topic(self, info: Info, input: UpdateTopicInput) -> TopicPayload:
-        return await _run(info, _update("Topic", services.topic_update, input))
-
-    @strawberry.mutation(description="Delete a topic that no talk has.")
-    async def delete_topic(self, info: Info, input: DeleteInput) -> DeletePayload:
-        return await _run(info, _delete("Topic", services.topic_delete, input))
+    create_talk, update_talk, delete_talk = writes_of(
+        TalkType,
+        (CreateTalkInput, UpdateTalkInput),
+        TalkPayload,
+        services.TALKS,
+        noun="a talk",
+        delete="Delete a talk.",
+    )
+    create_speaker, update_speaker, delete_speaker = writes_of(
+        SpeakerType,
+        (CreateSpeakerInput, UpdateSpeakerInput),
+        SpeakerPayload,
+        services.SPEAKERS,
+        noun="a speaker",
+        delete="Delete a speaker who is billed on no talk.",
+    )
+    create_event, update_event, delete_event = writes_of(
+        EventType,
+        (CreateEventInput, UpdateEventInput),
+        EventPayload,
+        services.EVENTS,
+        noun="an event",
+        delete="Delete an event that has no talks.",
+    )
+    create_topic, update_topic, delete_topic = writes_of(
+        TopicType,
+        (CreateTopicInput, UpdateTopicInput),
+        TopicPayload,
+        services.TOPICS,
+        noun="a topic",
+        delete="Delete a topic that no talk has.",
+    )

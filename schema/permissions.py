@@ -1,8 +1,16 @@
-"""Who may write: active staff users, by API token or by session with a CSRF token."""
+"""Who may write: active staff users, by API token or by session with a CSRF token.
+
+`IsStaff` is declared on each mutation field. A caller who may not write gets the
+field's `OperationInfo` with a PERMISSION message, and the resolver does not run.
+"""
+
+from typing import Any
 
 from django.http import HttpRequest
 from django.middleware.csrf import CsrfViewMiddleware
+from strawberry.extensions import FieldExtension
 from strawberry.types import Info
+from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 LOGIN_REQUIRED = (
     "Mutations need a staff user: send `Authorization: Bearer <token>` or log in at /admin/ first."
@@ -39,3 +47,17 @@ async def staff_actor(info: Info):
     if not (user.is_active and user.is_staff):
         raise PermissionDenied(STAFF_REQUIRED, "forbidden")
     return user
+
+
+class IsStaff(FieldExtension):
+    """Only a staff user may run the field; it finds them in `info.context.actor`."""
+
+    async def resolve_async(self, next_, source: Any, info: Info, **kwargs: Any) -> Any:
+        try:
+            info.context.actor = await staff_actor(info)
+        except PermissionDenied as denied:
+            message = OperationMessage(
+                kind=OperationMessage.Kind.PERMISSION, message=denied.message, code=denied.code
+            )
+            return OperationInfo(messages=[message])
+        return await next_(source, info, **kwargs)

@@ -1,16 +1,24 @@
-"""The object types: talks, speakers, events, topics, and the connections that page them.
+"""The GraphQL types of the catalogue's models: talks, speakers, events and topics, the
+connections that page them, and the inputs that create and change them.
 
-Fields come from the models (`auto`, described by their `help_text`; each type by its
-model's docstring). What the models do not hold is declared once here: relations and
-counts (`relation`, read in batches by DataLoaders) and nested talk pages (`talk_pages`).
-Resolvers receive Django model instances as their source.
+Fields come from the models (`auto`: type, nullability and description from the model
+field and its `help_text`; each type described by its model's docstring). What the
+models do not hold is declared once here: relations and counts (`relation`, read in
+batches by DataLoaders) and nested talk pages (`talk_pages`). Resolvers receive Django
+model instances as their source.
+
+Each Create input is declared once, its fields `auto` where the model says it all; its
+Update input is derived from it (`changes_to`): the object's `id`, then the same fields,
+every one optional. An omitted field is UNSET and left alone; an explicit null clears.
 """
 
+from dataclasses import fields as dataclass_fields
 from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
-from strawberry import auto, relay
+from strawberry import UNSET, auto, relay
+from strawberry_django.utils.typing import is_auto
 
 from schema.filters import (
     EventFilter,
@@ -177,3 +185,107 @@ SearchHit = Annotated[
     TalkType | SpeakerType | EventType | TopicType,
     strawberry.union("SearchHit", description="A talk, speaker, event or topic that matched."),
 ]
+
+
+# --- inputs ----------------------------------------------------------------------------
+
+DERIVED_SLUG = "Made from the {} (unique) when omitted on create; kept on updates."
+
+
+def given_fields(input_object: Any) -> dict[str, Any]:
+    """The fields the client sent, by Python name, without `id`."""
+    return {
+        f.name: getattr(input_object, f.name)
+        for f in dataclass_fields(input_object)
+        if f.name != "id" and getattr(input_object, f.name) is not UNSET
+    }
+
+
+def changes_to(create_input: type, *, name: str, description: str) -> type:
+    """The Update input of a Create input: `id`, then each of its fields, optional."""
+    model = create_input.__strawberry_django_definition__.model
+    annotations: dict[str, Any] = {"id": strawberry.ID}
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for field in create_input.__strawberry_definition__.fields:
+        declared = create_input.__annotations__[field.python_name]
+        if is_auto(declared):
+            annotations[field.python_name] = auto
+        else:
+            annotations[field.python_name] = declared | None
+            namespace[field.python_name] = strawberry_django.field(description=field.description)
+    changes = type(name, (), namespace)
+    return strawberry_django.partial(model, name=name, description=description)(changes)
+
+
+@strawberry_django.input(
+    models.Talk, name="CreateTalkInput", description="A new talk. Relations are global IDs."
+)
+class CreateTalkInput:
+    title: auto
+    event: strawberry.ID = strawberry_django.field(description="The event's ID.")
+    speakers: list[strawberry.ID] | None = strawberry_django.field(
+        description="Speaker IDs in billing order; replaces the speakers on updates."
+    )
+    topics: list[strawberry.ID] | None = strawberry_django.field(
+        description="Topic IDs; replaces the topics on updates."
+    )
+    slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("title"))
+    abstract: auto
+    kind: TalkKind | None
+    level: TalkLevel | None
+    language: auto
+    recorded_on: auto
+    duration_minutes: auto
+    video_url: auto
+    slides_url: auto
+
+
+@strawberry_django.input(models.Speaker, name="CreateSpeakerInput", description="A new speaker.")
+class CreateSpeakerInput:
+    name: auto
+    slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("name"))
+    bio: auto
+    affiliation: auto
+    website: auto
+    twitter: auto
+    github: auto
+
+
+@strawberry_django.input(models.Event, name="CreateEventInput", description="A new event.")
+class CreateEventInput:
+    name: auto
+    slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("name"))
+    kind: EventKind | None
+    starts_on: auto
+    ends_on: auto
+    city: auto
+    country: auto
+    url: auto
+    description: auto
+
+
+@strawberry_django.input(models.Topic, name="CreateTopicInput", description="A new topic.")
+class CreateTopicInput:
+    name: auto
+    slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("name"))
+    description: auto
+
+
+CHANGES = "Changes to {}: only the fields given change."
+UpdateTalkInput = changes_to(
+    CreateTalkInput, name="UpdateTalkInput", description=CHANGES.format("a talk")
+)
+UpdateSpeakerInput = changes_to(
+    CreateSpeakerInput, name="UpdateSpeakerInput", description=CHANGES.format("a speaker")
+)
+UpdateEventInput = changes_to(
+    CreateEventInput, name="UpdateEventInput", description=CHANGES.format("an event")
+)
+UpdateTopicInput = changes_to(
+    CreateTopicInput, name="UpdateTopicInput", description=CHANGES.format("a topic")
+)
+
+
+@strawberry.input(description="Which object to delete.")
+class DeleteInput:
+    id: strawberry.ID

@@ -25,7 +25,7 @@ class CatalogueAdmin(admin.ModelAdmin):
     # A URL typed without a scheme means https (Django 6's default, adopted now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["created_at", "updated_at"]
-    service_name: str  # "event" for event_create, event_update, event_delete
+    writes: services.Writes | services.NamedObjects  # the model's create, update, delete
 
     def scalar_fields(self, form) -> dict:
         return {
@@ -37,15 +37,13 @@ class CatalogueAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         fields = self.scalar_fields(form)
         if change:
-            current = self.model.objects.get(pk=obj.pk)
-            update = getattr(services, f"{self.service_name}_update")
-            saved = update(**{self.service_name: current}, **fields)
+            saved = self.writes.update(self.model.objects.get(pk=obj.pk), **fields)
         else:
-            saved = getattr(services, f"{self.service_name}_create")(**fields)
+            saved = self.writes.create(**fields)
         _copy_saved(saved, obj)
 
     def delete_model(self, request, obj) -> None:
-        getattr(services, f"{self.service_name}_delete")(**{self.service_name: obj})
+        self.writes.delete(obj)
 
     def delete_queryset(self, request, queryset) -> None:
         for obj in queryset:
@@ -74,7 +72,7 @@ class TalkCountMixin:
 
 @admin.register(Event)
 class EventAdmin(TalkCountMixin, CatalogueAdmin):
-    service_name = "event"
+    writes = services.EVENTS
     list_display = ["name", "kind", "starts_on", "ends_on", "city", "country", "talk_count"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "slug", "city", "country"]
@@ -85,7 +83,7 @@ class EventAdmin(TalkCountMixin, CatalogueAdmin):
 
 @admin.register(Speaker)
 class SpeakerAdmin(CatalogueAdmin):
-    service_name = "speaker"
+    writes = services.SPEAKERS
     list_display = ["name", "affiliation", "twitter", "github", "talk_count"]
     search_fields = ["name", "slug", "affiliation", "twitter", "github"]
     prepopulated_fields = {"slug": ["name"]}
@@ -94,7 +92,7 @@ class SpeakerAdmin(CatalogueAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(CatalogueAdmin):
-    service_name = "topic"
+    writes = services.TOPICS
     list_display = ["name", "slug", "talk_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -114,7 +112,7 @@ class TalkSpeakerInline(admin.TabularInline):
 
 @admin.register(Talk)
 class TalkAdmin(CatalogueAdmin):
-    service_name = "talk"
+    writes = services.TALKS
     list_display = [
         "title",
         "event",

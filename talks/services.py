@@ -1,8 +1,9 @@
 """Writes: the one place where events, speakers, topics and talks are created, changed
 and deleted. GraphQL mutations and the Django admin call these functions.
 
-Every function is keyword-only, validates with `full_clean()`, runs in one transaction
-and reports every problem it finds at once as an `ApplicationError`.
+Every function takes keywords (updates and deletes take their object first), validates
+with `full_clean()`, runs in one transaction and reports every problem it finds at once
+as an `ApplicationError`.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -212,86 +213,75 @@ def _refuse_if_has_talks(obj: models.Model, count: int) -> None:
         )
 
 
-# --- simple objects: events, speakers, topics ------------------------------------------
+# --- named objects: events, speakers, topics -------------------------------------------
 
 
-def _simple_create(model: type[M], *, actor, slug: str | None, label: str, fields: dict) -> M:
-    def work() -> M:
-        obj = model(**_normalize(model, {**fields, "slug": slug}))
-        obj.slug = obj.slug or _unique_slug(model, getattr(obj, label) or "")
-        _validate(obj, [])
-        obj.save()
-        _log(actor, obj, ADDITION)
-        return obj
+class NamedObjects:
+    """The writes of one kind of object with a name and a slug that talks refer to:
+    events, speakers or topics.
 
-    return _write(model, work, retry_on_slug=slug is None)
+    `links` gives an object's links to talks, which refuse its delete while there are
+    any; `talks_named` the talks whose search text holds the names of objects (by ids).
+    """
 
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        links: Callable[[M], models.Manager],
+        talks_named: Callable[[list[int]], list[int]],
+    ) -> None:
+        self.model, self.links, self.talks_named = model, links, talks_named
 
-def _simple_update(obj: M, *, actor, fields: dict) -> M:
-    def work() -> M:
-        changed = _apply(obj, fields)
-        if not changed:
+    def create(self, *, actor=None, name: str, slug: str | None = None, **fields) -> M:
+        model = self.model
+
+        def work() -> M:
+            obj = model(**_normalize(model, {**fields, "name": name, "slug": slug}))
+            obj.slug = obj.slug or _unique_slug(model, obj.name or "")
+            _validate(obj, [])
+            obj.save()
+            _log(actor, obj, ADDITION)
             return obj
-        _validate(obj, [])
-        obj.save()
-        if "name" in changed:  # talks are found by their speakers', topics' and events' names
-            refresh_talk_search(talks_of(**{f"{obj._meta.model_name}_ids": [obj.pk]}))
-        _log(actor, obj, CHANGE, changed)
-        return obj
 
-    return _write(type(obj), work, retry_on_slug=False)
+        return _write(model, work, retry_on_slug=slug is None)
 
+    def update(self, obj: M, *, actor=None, **fields) -> M:
+        def work() -> M:
+            changed = _apply(obj, fields)
+            if not changed:
+                return obj
+            _validate(obj, [])
+            obj.save()
+            if "name" in changed:  # talks are found by these names too
+                refresh_talk_search(self.talks_named([obj.pk]))
+            _log(actor, obj, CHANGE, changed)
+            return obj
 
-def event_create(*, actor=None, name: str, slug: str | None = None, **fields) -> Event:
-    return _simple_create(
-        Event, actor=actor, slug=slug, label="name", fields={"name": name, **fields}
-    )
+        return _write(self.model, work, retry_on_slug=False)
 
-
-def event_update(*, event: Event, actor=None, **fields) -> Event:
-    return _simple_update(event, actor=actor, fields=fields)
-
-
-def event_delete(*, event: Event, actor=None) -> None:
-    with transaction.atomic():
-        _refuse_if_has_talks(event, event.talks.count())
-        _log(actor, event, DELETION)
-        event.delete()
+    def delete(self, obj: M, *, actor=None) -> None:
+        with transaction.atomic():
+            _refuse_if_has_talks(obj, self.links(obj).count())
+            _log(actor, obj, DELETION)
+            obj.delete()
 
 
-def speaker_create(*, actor=None, name: str, slug: str | None = None, **fields) -> Speaker:
-    return _simple_create(
-        Speaker, actor=actor, slug=slug, label="name", fields={"name": name, **fields}
-    )
-
-
-def speaker_update(*, speaker: Speaker, actor=None, **fields) -> Speaker:
-    return _simple_update(speaker, actor=actor, fields=fields)
-
-
-def speaker_delete(*, speaker: Speaker, actor=None) -> None:
-    """Refused while the speaker is billed on any talk: deleting would rewrite billings."""
-    with transaction.atomic():
-        _refuse_if_has_talks(speaker, speaker.talk_speakers.count())
-        _log(actor, speaker, DELETION)
-        speaker.delete()
-
-
-def topic_create(*, actor=None, name: str, slug: str | None = None, **fields) -> Topic:
-    return _simple_create(
-        Topic, actor=actor, slug=slug, label="name", fields={"name": name, **fields}
-    )
-
-
-def topic_update(*, topic: Topic, actor=None, **fields) -> Topic:
-    return _simple_update(topic, actor=actor, fields=fields)
-
-
-def topic_delete(*, topic: Topic, actor=None) -> None:
-    with transaction.atomic():
-        _refuse_if_has_talks(topic, topic.talks.count())
-        _log(actor, topic, DELETION)
-        topic.delete()
+EVENTS = NamedObjects(
+    Event, links=lambda event: event.talks, talks_named=lambda ids: talks_of(event_ids=ids)
+)
+# Refused while the speaker is billed on any talk: deleting would rewrite billings.
+SPEAKERS = NamedObjects(
+    Speaker,
+    links=lambda speaker: speaker.talk_speakers,
+    talks_named=lambda ids: talks_of(speaker_ids=ids),
+)
+TOPICS = NamedObjects(
+    Topic, links=lambda topic: topic.talks, talks_named=lambda ids: talks_of(topic_ids=ids)
+)
+event_create, event_update, event_delete = EVENTS.create, EVENTS.update, EVENTS.delete
+speaker_create, speaker_update, speaker_delete = SPEAKERS.create, SPEAKERS.update, SPEAKERS.delete
+topic_create, topic_update, topic_delete = TOPICS.create, TOPICS.update, TOPICS.delete
 
 
 # --- talks -----------------------------------------------------------------------------
@@ -374,8 +364,8 @@ def talk_create(
 
 
 def talk_update(
-    *,
     talk: Talk,
+    *,
     actor=None,
     event: int | None = None,
     speakers: Sequence[int] | None = None,
@@ -411,7 +401,20 @@ def talk_update(
     return _write(Talk, work, retry_on_slug=False)
 
 
-def talk_delete(*, talk: Talk, actor=None) -> None:
+def talk_delete(talk: Talk, *, actor=None) -> None:
     with transaction.atomic():
         _log(actor, talk, DELETION)
         talk.delete()
+
+
+@dataclass(frozen=True)
+class Writes:
+    """A model's create, update and delete, for callers that write any model (the admin,
+    the GraphQL mutations); `NamedObjects` are the same three."""
+
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., None]
+
+
+TALKS = Writes(talk_create, talk_update, talk_delete)

@@ -175,14 +175,14 @@ def test_renames_reach_the_search_index(gql, catalogue):
         return {e["node"]["title"] for e in edges}
 
     speaker = Speaker.objects.get(slug="lynn-root")  # also in the pyvideo sample
-    services.speaker_update(speaker=speaker, name="Lynn Rootsuite")
+    services.speaker_update(speaker, name="Lynn Rootsuite")
     assert all_titles("Rootsuite") == set(speaker.talks.values_list("title", flat=True))
     assert "Advanced asyncio: Solving Real-world Production Problems" in all_titles("Rootsuite")
     topic = Topic.objects.get(slug="forms")
-    services.topic_update(topic=topic, name="Formidable")
+    services.topic_update(topic, name="Formidable")
     assert first_title("formidable") == "Advanced Django Forms"
     event = Event.objects.get(slug="python-bytes")
-    services.event_update(event=event, name="Bytes of Python Podcast")
+    services.event_update(event, name="Bytes of Python Podcast")
     assert first_title("podcast bytes") == "#162 Retrofitting async and await into Django"
     new = services.talk_create(title="Zeppelin tuning", event=EventFactory().pk)
     assert first_title("zeppelin") == new.title

@@ -113,9 +113,9 @@ def test_update_replaces_speakers_in_the_new_order():
 @pytest.mark.parametrize(
     ("factory", "delete", "link"),
     [
-        (EventFactory, "event_delete", lambda obj: TalkFactory(event=obj)),
-        (TopicFactory, "topic_delete", lambda obj: TalkFactory(topics=[obj])),
-        (SpeakerFactory, "speaker_delete", lambda obj: TalkFactory(speakers=[obj])),
+        (EventFactory, services.event_delete, lambda obj: TalkFactory(event=obj)),
+        (TopicFactory, services.topic_delete, lambda obj: TalkFactory(topics=[obj])),
+        (SpeakerFactory, services.speaker_delete, lambda obj: TalkFactory(speakers=[obj])),
     ],
 )
 def test_objects_with_talks_cannot_be_deleted(factory, delete, link):
@@ -123,7 +123,7 @@ def test_objects_with_talks_cannot_be_deleted(factory, delete, link):
     link(obj)
     link(obj)
     with pytest.raises(Protected) as raised:
-        getattr(services, delete)(**{delete.split("_")[0]: obj})
+        delete(obj)
     assert raised.value.problems[0].code == "protected"
     assert "still has 2 talks" in raised.value.problems[0].message
     assert type(obj).objects.filter(pk=obj.pk).exists()
