@@ -1,6 +1,6 @@
 """Filter inputs and order enums of the list fields, and their mapping to selectors."""
 
-from datetime import date
+from dataclasses import fields as dataclass_fields
 from enum import Enum
 from typing import Any
 
@@ -45,16 +45,6 @@ class TopicOrder(Enum):
     TALK_COUNT_DESC = "talk_count_desc"
 
 
-def _value(member: Enum | None) -> str | None:
-    return None if member is None else member.value
-
-
-SEARCH_DESCRIPTION = (
-    'Full text: words, "quoted phrases", -excluded words and `or`; the last word may be '
-    "cut short. Results come best first unless `orderBy` says otherwise."
-)
-
-
 def checked_search(text: str | None) -> str | None:
     """The search text, or a client error when it has nothing to search for."""
     if text is None:
@@ -66,90 +56,46 @@ def checked_search(text: str | None) -> str | None:
     return text
 
 
-@strawberry.input(description="Narrows a list of talks; all given conditions must hold.")
-class TalkFilter:
-    search: str | None = strawberry.field(default=None, description=SEARCH_DESCRIPTION)
-    event: str | None = strawberry.field(default=None, description="Event slug.")
-    speaker: str | None = strawberry.field(default=None, description="Speaker slug.")
-    topic: str | None = strawberry.field(default=None, description="Topic slug.")
-    kind: TalkKind | None = None
-    level: TalkLevel | None = None
-    language: str | None = strawberry.field(default=None, description='BCP 47 code, e.g. "en".')
-    recorded_from: date | None = strawberry.field(default=None, description="Inclusive.")
-    recorded_to: date | None = strawberry.field(default=None, description="Inclusive.")
-
-    def to_selector(self) -> selectors.TalkFilters:
-        return selectors.TalkFilters(
-            search=checked_search(self.search),
-            event=self.event,
-            speaker=self.speaker,
-            topic=self.topic,
-            kind=_value(self.kind),
-            level=_value(self.level),
-            language=self.language,
-            recorded_from=self.recorded_from,
-            recorded_to=self.recorded_to,
+def filter_input(filters: type, *, name: str, description: str) -> type:
+    """The GraphQL input of a selector's filters: one optional field per filter, with
+    its type and description (`selectors.condition`); `to_selector` reads it back."""
+    declared = dataclass_fields(filters)
+    namespace: dict[str, Any] = {
+        "__annotations__": {field.name: field.type for field in declared},
+        "to_selector": lambda self: filters(
+            **{field.name: getattr(self, field.name) for field in declared},
+        ),
+    }
+    for field in declared:
+        namespace[field.name] = strawberry.field(
+            default=None, description=field.metadata["description"]
         )
+    return strawberry.input(type(name, (), namespace), name=name, description=description)
 
 
-@strawberry.input(description="Narrows a list of speakers.")
-class SpeakerFilter:
-    search: str | None = strawberry.field(
-        default=None, description="Names like this, misspellings included; best first."
-    )
-    event: str | None = strawberry.field(default=None, description="Spoke at this event (slug).")
-    topic: str | None = strawberry.field(
-        default=None, description="Gave a talk on this topic (slug)."
-    )
-
-    def to_selector(self) -> selectors.SpeakerFilters:
-        return selectors.SpeakerFilters(
-            search=checked_search(self.search), event=self.event, topic=self.topic
-        )
-
-
-@strawberry.input(description="Narrows a list of events.")
-class EventFilter:
-    search: str | None = strawberry.field(
-        default=None, description="Names like this, misspellings included; best first."
-    )
-    kind: EventKind | None = None
-    year: int | None = strawberry.field(default=None, description="The year the event starts in.")
-    country: str | None = strawberry.field(default=None, description="Country, any letter case.")
-
-    def to_selector(self) -> selectors.EventFilters:
-        return selectors.EventFilters(
-            search=checked_search(self.search),
-            kind=_value(self.kind),
-            year=self.year,
-            country=self.country,
-        )
-
-
-@strawberry.input(description="Narrows a list of topics.")
-class TopicFilter:
-    search: str | None = strawberry.field(
-        default=None, description="Names like this, misspellings included; best first."
-    )
-    event: str | None = strawberry.field(
-        default=None, description="Topics of talks at this event (slug)."
-    )
-    speaker: str | None = strawberry.field(
-        default=None, description="Topics of talks by this speaker (slug)."
-    )
-
-    def to_selector(self) -> selectors.TopicFilters:
-        return selectors.TopicFilters(
-            search=checked_search(self.search), event=self.event, speaker=self.speaker
-        )
+TalkFilter = filter_input(
+    selectors.TalkFilters,
+    name="TalkFilter",
+    description="Narrows a list of talks; all given conditions must hold.",
+)
+SpeakerFilter = filter_input(
+    selectors.SpeakerFilters, name="SpeakerFilter", description="Narrows a list of speakers."
+)
+EventFilter = filter_input(
+    selectors.EventFilters, name="EventFilter", description="Narrows a list of events."
+)
+TopicFilter = filter_input(
+    selectors.TopicFilters, name="TopicFilter", description="Narrows a list of topics."
+)
 
 
 def selector_filters(filter: Any) -> Any:
-    """A filter input as its selector's filters; None for none, or for one that asks
-    nothing (so it shares the loader batches of no filter at all)."""
+    """A filter input as its selector's filters, its search checked; None for none, or
+    for one that asks nothing (so it shares the loader batches of no filter at all)."""
     if filter is None:
         return None
     filters = filter.to_selector()
+    checked_search(filters.search)
     return None if filters == type(filters)() else filters
 
 

@@ -30,6 +30,12 @@ NAME_SIMILARITY = 0.6  # word similarity a name needs: pg_trgm's default for its
 STRONG_NAME_MATCH = 0.75  # names this similar come before talks in `search`
 
 EMPTY_QUERY = "Search text must contain at least one letter or digit."
+# What API clients are told of the two kinds of search.
+TALK_SEARCH = (
+    'Full text: words, "quoted phrases", -excluded words and `or`; the last word may be '
+    "cut short. Results come best first unless `orderBy` says otherwise."
+)
+NAME_SEARCH = "Names like this, misspellings included; best first."
 
 FTS_TABLE = "talks_talk_fts"
 WORD = re.compile(r"\w+", re.UNICODE)

@@ -5,10 +5,10 @@ SQL statement, so callers (the GraphQL DataLoaders) never query once per row.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import BooleanField, Count, F, FloatField, OrderBy, Q, QuerySet, Window
@@ -17,7 +17,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
 from talks import search
-from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, TalkSpeaker, Topic
 
 TalkTopic = Talk.topics.through
 
@@ -57,39 +57,93 @@ TALK_PARENT_PATHS: dict[TalkParent, str] = {
 }
 
 
+def condition(where: Callable[[Any], Q] | None, description: str | None = None) -> Any:
+    """A filter: `where(value)` is the condition rows must meet when it is given (None:
+    the selector applies it itself). The description is what API clients read of it."""
+    return field(default=None, metadata={"where": where, "description": description})
+
+
+def _talks_matching(text: str) -> Q:
+    match, _, params = search.talk_match(text)
+    return Q(RawSQL(match, params, output_field=BooleanField()))
+
+
+# Many-to-many filters are subqueries, not joins: a join would repeat rows and tangle
+# with the join a nested list partitions by.
 @dataclass(frozen=True)
 class TalkFilters:
-    search: str | None = None
-    event: str | None = None
-    speaker: str | None = None
-    topic: str | None = None
-    kind: str | None = None
-    level: str | None = None
-    language: str | None = None
-    recorded_from: date | None = None
-    recorded_to: date | None = None
+    search: str | None = condition(_talks_matching, search.TALK_SEARCH)
+    event: str | None = condition(lambda slug: Q(event__slug=slug), "Event slug.")
+    speaker: str | None = condition(
+        lambda slug: Q(id__in=TalkSpeaker.objects.filter(speaker__slug=slug).values("talk_id")),
+        "Speaker slug.",
+    )
+    topic: str | None = condition(
+        lambda slug: Q(id__in=TalkTopic.objects.filter(topic__slug=slug).values("talk_id")),
+        "Topic slug.",
+    )
+    kind: TalkKind | None = condition(lambda kind: Q(kind=kind))
+    level: TalkLevel | None = condition(lambda level: Q(level=level))
+    language: str | None = condition(lambda code: Q(language=code), 'BCP 47 code, e.g. "en".')
+    recorded_from: date | None = condition(lambda day: Q(recorded_on__gte=day), "Inclusive.")
+    recorded_to: date | None = condition(lambda day: Q(recorded_on__lte=day), "Inclusive.")
 
 
 @dataclass(frozen=True)
 class SpeakerFilters:
-    search: str | None = None
-    event: str | None = None
-    topic: str | None = None
+    search: str | None = condition(None, search.NAME_SEARCH)
+    event: str | None = condition(
+        lambda slug: Q(
+            id__in=TalkSpeaker.objects.filter(talk__event__slug=slug).values("speaker_id")
+        ),
+        "Spoke at this event (slug).",
+    )
+    topic: str | None = condition(
+        lambda slug: Q(
+            id__in=TalkSpeaker.objects.filter(talk__topics__slug=slug).values("speaker_id")
+        ),
+        "Gave a talk on this topic (slug).",
+    )
 
 
 @dataclass(frozen=True)
 class EventFilters:
-    search: str | None = None
-    kind: str | None = None
-    year: int | None = None
-    country: str | None = None
+    search: str | None = condition(None, search.NAME_SEARCH)
+    kind: EventKind | None = condition(lambda kind: Q(kind=kind))
+    year: int | None = condition(
+        lambda year: Q(starts_on__year=year), "The year the event starts in."
+    )
+    country: str | None = condition(
+        lambda country: Q(country__iexact=country), "Country, any letter case."
+    )
 
 
 @dataclass(frozen=True)
 class TopicFilters:
-    search: str | None = None
-    event: str | None = None
-    speaker: str | None = None
+    search: str | None = condition(None, search.NAME_SEARCH)
+    event: str | None = condition(
+        lambda slug: Q(id__in=TalkTopic.objects.filter(talk__event__slug=slug).values("topic_id")),
+        "Topics of talks at this event (slug).",
+    )
+    speaker: str | None = condition(
+        lambda slug: Q(
+            id__in=TalkTopic.objects.filter(talk__talk_speakers__speaker__slug=slug).values(
+                "topic_id"
+            )
+        ),
+        "Topics of talks by this speaker (slug).",
+    )
+
+
+def conditions(filters: Any) -> Q:
+    """What rows must meet for `filters` (a TalkFilters, SpeakerFilters, ... or None)."""
+    q = Q()
+    for declared in fields(filters) if filters is not None else ():
+        value = getattr(filters, declared.name)
+        where = declared.metadata["where"]
+        if value is not None and where is not None:
+            q &= where(value)
+    return q
 
 
 @dataclass(frozen=True)
@@ -103,34 +157,6 @@ class RowRange:
     start: int
     stop: int | None
     last: int | None = None
-
-
-def _talk_filter(filters: TalkFilters | None) -> Q:
-    q = Q()
-    if filters is None:
-        return q
-    if filters.search is not None:
-        match, _, params = search.talk_match(filters.search)
-        q &= Q(RawSQL(match, params, output_field=BooleanField()))
-    if filters.event is not None:
-        q &= Q(event__slug=filters.event)
-    # Many-to-many filters are subqueries, not joins: a join would repeat rows and
-    # tangle with the join a nested list partitions by.
-    if filters.speaker is not None:
-        q &= Q(id__in=TalkSpeaker.objects.filter(speaker__slug=filters.speaker).values("talk_id"))
-    if filters.topic is not None:
-        q &= Q(id__in=TalkTopic.objects.filter(topic__slug=filters.topic).values("talk_id"))
-    if filters.kind is not None:
-        q &= Q(kind=filters.kind)
-    if filters.level is not None:
-        q &= Q(level=filters.level)
-    if filters.language is not None:
-        q &= Q(language=filters.language)
-    if filters.recorded_from is not None:
-        q &= Q(recorded_on__gte=filters.recorded_from)
-    if filters.recorded_to is not None:
-        q &= Q(recorded_on__lte=filters.recorded_to)
-    return q
 
 
 def _ranked(queryset: QuerySet, filters: TalkFilters | None) -> QuerySet:
@@ -152,48 +178,25 @@ def _by_name(queryset: QuerySet, text: str | None) -> QuerySet:
 
 
 def talk_list(*, filters: TalkFilters | None = None, order: str = "recorded_on_desc") -> QuerySet:
-    queryset = _ranked(Talk.objects.filter(_talk_filter(filters)), filters)
+    queryset = _ranked(Talk.objects.filter(conditions(filters)), filters)
     return queryset.order_by(*TALK_ORDERINGS[order])
 
 
+def _named_list(model: type, filters: Any, orderings: tuple) -> QuerySet:
+    queryset = model.objects.filter(conditions(filters))
+    return _by_name(queryset, filters and filters.search).order_by(*orderings)
+
+
 def speaker_list(*, filters: SpeakerFilters | None = None, order: str = "name_asc") -> QuerySet:
-    queryset = _by_name(Speaker.objects.all(), filters and filters.search)
-    if filters is not None and filters.event is not None:
-        queryset = queryset.filter(
-            id__in=TalkSpeaker.objects.filter(talk__event__slug=filters.event).values("speaker_id")
-        )
-    if filters is not None and filters.topic is not None:
-        queryset = queryset.filter(
-            id__in=TalkSpeaker.objects.filter(talk__topics__slug=filters.topic).values("speaker_id")
-        )
-    return queryset.order_by(*SPEAKER_ORDERINGS[order])
+    return _named_list(Speaker, filters, SPEAKER_ORDERINGS[order])
 
 
 def event_list(*, filters: EventFilters | None = None, order: str = "starts_on_desc") -> QuerySet:
-    queryset = _by_name(Event.objects.all(), filters and filters.search)
-    if filters is not None:
-        if filters.kind is not None:
-            queryset = queryset.filter(kind=filters.kind)
-        if filters.year is not None:
-            queryset = queryset.filter(starts_on__year=filters.year)
-        if filters.country is not None:
-            queryset = queryset.filter(country__iexact=filters.country)
-    return queryset.order_by(*EVENT_ORDERINGS[order])
+    return _named_list(Event, filters, EVENT_ORDERINGS[order])
 
 
 def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") -> QuerySet:
-    queryset = _by_name(Topic.objects.all(), filters and filters.search)
-    if filters is not None and filters.event is not None:
-        queryset = queryset.filter(
-            id__in=TalkTopic.objects.filter(talk__event__slug=filters.event).values("topic_id")
-        )
-    if filters is not None and filters.speaker is not None:
-        queryset = queryset.filter(
-            id__in=TalkTopic.objects.filter(
-                talk__talk_speakers__speaker__slug=filters.speaker
-            ).values("topic_id")
-        )
-    return queryset.order_by(*TOPIC_ORDERINGS[order])
+    return _named_list(Topic, filters, TOPIC_ORDERINGS[order])
 
 
 def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
@@ -296,36 +299,34 @@ def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     return _related(Speaker, rows)
 
 
+def _related_through(
+    model: type, path: str, parent_ids: Iterable[int], ordering: tuple, *, distinct: bool = False
+) -> dict[int, list]:
+    """The `model` rows whose `path` reaches one of `parent_ids`, in `ordering`, as each
+    parent's list (each row once per parent with `distinct`)."""
+    rows = (
+        model.objects.filter(**{f"{path}__any": list(parent_ids)})
+        .order_by(*ordering)
+        .values_list(path, *_columns(model))
+    )
+    return _related(model, rows.distinct() if distinct else rows)
+
+
 def topics_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Topic]]:
     """Each talk's topics by name."""
-    rows = (
-        Topic.objects.filter(talks__id__any=list(talk_ids))
-        .order_by(*TOPIC_ORDERINGS["name_asc"])
-        .values_list("talks__id", *_columns(Topic))
-    )
-    return _related(Topic, rows)
+    return _related_through(Topic, "talks__id", talk_ids, TOPIC_ORDERINGS["name_asc"])
 
 
 def speakers_of_events(event_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     """Each event's distinct speakers, by name."""
-    rows = (
-        Speaker.objects.filter(talk_speakers__talk__event_id__any=list(event_ids))
-        .order_by(*SPEAKER_ORDERINGS["name_asc"])
-        .values_list("talk_speakers__talk__event_id", *_columns(Speaker))
-        .distinct()
-    )
-    return _related(Speaker, rows)
+    path, ordering = "talk_speakers__talk__event_id", SPEAKER_ORDERINGS["name_asc"]
+    return _related_through(Speaker, path, event_ids, ordering, distinct=True)
 
 
 def events_of_speakers(speaker_ids: Iterable[int]) -> dict[int, list[Event]]:
     """Each speaker's distinct events, newest first."""
-    rows = (
-        Event.objects.filter(talks__talk_speakers__speaker_id__any=list(speaker_ids))
-        .order_by(*EVENT_ORDERINGS["starts_on_desc"])
-        .values_list("talks__talk_speakers__speaker_id", *_columns(Event))
-        .distinct()
-    )
-    return _related(Event, rows)
+    path, ordering = "talks__talk_speakers__speaker_id", EVENT_ORDERINGS["starts_on_desc"]
+    return _related_through(Event, path, speaker_ids, ordering, distinct=True)
 
 
 def talk_counts(
@@ -333,13 +334,13 @@ def talk_counts(
 ) -> dict[int, int]:
     """How many talks (matching `filters`) each parent has; parents with none are absent."""
     ids = list(parent_ids)
-    if not _talk_filter(filters) and parent != "event":
+    if not conditions(filters) and parent != "event":
         # Speakers and topics keep their unfiltered counts (see Speaker.talk_count).
         model = Speaker if parent == "speaker" else Topic
         return dict(model.objects.filter(id__any=ids).values_list("id", "talk_count"))
     path = TALK_PARENT_PATHS[parent]
     rows = (
-        Talk.objects.filter(_talk_filter(filters))
+        Talk.objects.filter(conditions(filters))
         .filter(**{f"{path}__any": ids})
         .values(path)
         .annotate(n=Count("id"))
@@ -382,7 +383,7 @@ def talk_pages(
     ordering = TALK_ORDERINGS[order]
     ids = list(parent_ids)
     of_parents = {f"{path}__any": ids}
-    newest_first = order == "recorded_on_desc" and not _talk_filter(filters)
+    newest_first = order == "recorded_on_desc" and not conditions(filters)
     if (
         parent == "speaker"
         and newest_first
@@ -393,7 +394,7 @@ def talk_pages(
         # no LATERAL; its catalogues are small.)
         of_parents["talk_speakers__id__in"] = newest_links_of_speakers(ids, rows.stop + 1)
     queryset = (
-        _ranked(Talk.objects.filter(_talk_filter(filters)), filters)
+        _ranked(Talk.objects.filter(conditions(filters)), filters)
         .filter(**of_parents)  # one filter() call: one join of the link table
         .annotate(
             parent_id=F(path),
