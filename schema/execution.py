@@ -41,7 +41,9 @@ propagates to the field itself, which is where the short path handles it, as
 graphql-core would.
 """
 
+import logging
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import Any
 
 from django.db.models.query_utils import DeferredAttribute
@@ -72,6 +74,13 @@ from schema.ids import global_id
 from schema.loaders import MISSING
 from schema.pagination import TalkPagesField
 from schema.relations import RelationField
+
+# The releases this module was written for and tested with, as pyproject.toml pins them.
+TESTED_WITH = {
+    "graphql-core": "3.3",
+    "strawberry-graphql": "0.341",
+    "strawberry-graphql-django": "0.93",
+}
 
 LEAF, ONE, MANY, GLOBAL_ID, TYPENAME, PAGE = "leaf", "one", "many", "global_id", "typename", "page"
 
@@ -504,3 +513,20 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 result[response_name] = [self._complete_shape(child, item) for item in value]
         completed[key] = (obj, result)
         return result
+
+
+def execution_context_class() -> type | None:
+    """This module's ExecutionContext if the installed releases are those it was tested
+    with; otherwise None (strawberry's own executor: slower, never wrong), and a warning."""
+    found = {name: version(name) for name in TESTED_WITH}
+    untested = {
+        name: found[name]
+        for name, tested in TESTED_WITH.items()
+        if found[name].split(".")[:2] != tested.split(".")
+    }
+    if untested:
+        logging.getLogger(__name__).warning(
+            "GraphQL short paths off: untested releases %s (tested with %s)", untested, TESTED_WITH
+        )
+        return None
+    return ExecutionContext

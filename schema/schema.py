@@ -3,7 +3,7 @@
 import strawberry
 
 from project.observability import OperationLog
-from schema.execution import ExecutionContext
+from schema.execution import execution_context_class
 from schema.limits import limit_extensions
 from schema.mutations import Mutation
 from schema.queries import Query
@@ -14,5 +14,5 @@ schema = strawberry.Schema(
     mutation=Mutation,
     types=list(NODE_TYPES.values()),
     extensions=[OperationLog, *limit_extensions()],
-    execution_context_class=ExecutionContext,
+    execution_context_class=execution_context_class(),
 )

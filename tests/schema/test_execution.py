@@ -248,3 +248,15 @@ def test_a_response_leaves_nothing_it_loaded_to_the_cyclic_collector(gql, catalo
         gc.garbage.clear()
         gc.enable()
     assert left == [], f"{len(left)} model instances outlived the request"
+
+
+def test_the_short_paths_run_on_the_releases_they_were_tested_with():
+    assert schema.execution_context_class is ExecutionContext
+
+
+def test_untested_releases_fall_back_to_strawberrys_executor(monkeypatch, caplog):
+    from schema import execution
+
+    monkeypatch.setitem(execution.TESTED_WITH, "graphql-core", "3.2")
+    assert execution.execution_context_class() is None
+    assert "GraphQL short paths off" in caplog.text

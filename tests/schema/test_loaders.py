@@ -115,3 +115,13 @@ def test_loaders_of_one_request_share_a_trip_and_fail_alone(monkeypatch):
     assert found == "speaker"
     assert isinstance(failed, ValueError)
     assert len(trips_taken) == 1  # both batches went to the worker thread together
+
+
+def test_a_batch_that_cannot_finish_fails_its_keys_instead_of_hanging():
+    loader = DataLoader(lambda keys: {}, default=lambda: 1 / 0)  # a broken default
+
+    async def main():
+        with pytest.raises(ZeroDivisionError):
+            await asyncio.wait_for(loader.load(1), timeout=5)
+
+    run(main())
