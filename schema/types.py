@@ -102,6 +102,10 @@ class EventType(relay.Node):
         selectors.speakers_of_events,
         description="The distinct speakers of the event's talks, by name.",
     )
+    topics: list["TopicType"] = relation(
+        selectors.topics_of_events,
+        description="The distinct topics of the event's talks, by name.",
+    )
 
 
 @strawberry_django.type(models.Speaker, name="Speaker")

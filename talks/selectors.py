@@ -87,6 +87,14 @@ class TalkFilters:
     language: str | None = condition(lambda code: Q(language=code), 'BCP 47 code, e.g. "en".')
     recorded_from: date | None = condition(lambda day: Q(recorded_on__gte=day), "Inclusive.")
     recorded_to: date | None = condition(lambda day: Q(recorded_on__lte=day), "Inclusive.")
+    duration_min: int | None = condition(
+        lambda minutes: Q(duration_minutes__gte=minutes),
+        "At least this many minutes long; talks of unknown length are left out.",
+    )
+    duration_max: int | None = condition(
+        lambda minutes: Q(duration_minutes__lte=minutes),
+        "At most this many minutes long; talks of unknown length are left out.",
+    )
 
 
 @dataclass(frozen=True)
@@ -321,6 +329,12 @@ def speakers_of_events(event_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     """Each event's distinct speakers, by name."""
     path, ordering = "talk_speakers__talk__event_id", SPEAKER_ORDERINGS["name_asc"]
     return _related_through(Speaker, path, event_ids, ordering, distinct=True)
+
+
+def topics_of_events(event_ids: Iterable[int]) -> dict[int, list[Topic]]:
+    """Each event's distinct topics (of its talks), by name."""
+    ordering = TOPIC_ORDERINGS["name_asc"]
+    return _related_through(Topic, "talks__event_id", event_ids, ordering, distinct=True)
 
 
 def events_of_speakers(speaker_ids: Iterable[int]) -> dict[int, list[Event]]:

@@ -51,6 +51,23 @@ def test_topics_of_a_talk_are_by_name(gql, demo):
     assert names == sorted(names) and len(names) == 4
 
 
+def test_event_topics_are_the_distinct_topics_of_its_talks_by_name(gql, demo):
+    event = gql('{ event(slug: "djangocon-us-2011") { topics { slug name } } }')["event"]
+    assert [t["slug"] for t in event["topics"]] == [
+        "caching",
+        "community",
+        "data",
+        "databases",
+        "deployment",
+        "django",
+        "forms",
+        "performance",
+        "python-language",
+    ]
+    names = [t["name"] for t in event["topics"]]
+    assert names == sorted(names)
+
+
 def test_event_exposes_every_field(gql, demo):
     event = gql("""{ event(slug: "djangocon-us-2011") { id slug name kind startsOn endsOn city
         country url description talkCount speakers { name } talks { totalCount } } }""")["event"]
@@ -139,6 +156,18 @@ def test_talk_filters(gql, demo, filter, expected):
     )
     assert sorted(slugs(data["talks"])) == sorted(expected)
     assert data["talks"]["totalCount"] == len(expected)
+
+
+def test_duration_filters_keep_talks_of_that_length_only(gql, demo):
+    short = gql("""{ talks(filter: {durationMax: 5}, first: 100) {
+        totalCount edges { node { durationMinutes } } } }""")["talks"]
+    assert short["totalCount"] == 13
+    assert {e["node"]["durationMinutes"] for e in short["edges"]} == {5}
+    long = gql("{ talks(filter: {durationMin: 6}) { edges { node { slug } } } }")["talks"]
+    assert slugs(long) == ["python-bytes-162-retrofitting-async-and-await-into-django"]
+    nested = gql("""{ event(slug: "europython-2012") {
+        talks(filter: {durationMin: 5, durationMax: 5}) { totalCount } } }""")["event"]
+    assert nested["talks"]["totalCount"] == 13
 
 
 def test_lightning_talks_filter(gql, demo):

@@ -119,3 +119,21 @@ def test_q2_speaker_counts_inside_event_talks(gql, catalogue):
         (speaker,) = edge["node"]["speakers"]
         # Each speaker gave 2-3 catalogue talks plus the one at the big event.
         assert speaker["talkCount"] >= 2
+
+
+EVENT_TOPICS = """query ($n: Int) { events(first: $n) { edges { node { name
+  topics { name talkCount } } } } }"""
+
+
+def test_event_topics_cost_one_statement_for_any_number_of_events(gql, db):
+    topics = TopicFactory.create_batch(4)
+    for i in range(60):
+        event = EventFactory()
+        TalkFactory(event=event, topics=[topics[i % 4], topics[(i + 1) % 4]])
+        TalkFactory(event=event, topics=[topics[i % 4]])
+    small, small_data = count_queries(gql, EVENT_TOPICS, {"n": 5})
+    large, large_data = count_queries(gql, EVENT_TOPICS, {"n": 50})
+    assert small == large == 2  # the page of events, then all their topics
+    events = large_data["events"]["edges"]
+    assert len(events) == 50 and small_data != large_data
+    assert all(len(e["node"]["topics"]) == 2 for e in events)  # distinct, not one per talk
