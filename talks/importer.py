@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from talks.languages import bcp47
 from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, TalkSpeaker, Topic
-from talks.search import refresh_talk_search, talks_of
+from talks.search import refresh_talk_search, talks_naming
 from talks.services import validation_problems
 
 TalkTopic = Talk.topics.through
@@ -447,7 +447,7 @@ class Importer:
         if to_update:
             model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
             if "name" in changed_fields:
-                self.search.add(talks_of(**{f"{kind}_ids": [obj.pk for obj in to_update]}))
+                self.search.add(talks_naming(model, [obj.pk for obj in to_update]))
         self.report.created[kind] += len(to_create)
         self.report.updated[kind] += len(to_update)
 

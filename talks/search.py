@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-from talks.models import Talk, TalkSpeaker
+from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 
 MAX_QUERY_LENGTH = 256  # characters of search text considered; the rest is ignored
 NAME_SIMILARITY = 0.6  # word similarity a name needs: pg_trgm's default for its <% operator
@@ -214,26 +214,20 @@ def refresh_talk_search(talk_ids: Iterable[int] | None = None) -> None:
         )
 
 
-def talks_of(*, speaker_ids=(), topic_ids=(), event_ids=()) -> list[int]:
-    """Ids of the talks whose search text mentions these speakers, topics or events."""
-    ids = (
-        set(
-            TalkSpeaker.objects.filter(speaker_id__in=list(speaker_ids)).values_list(
-                "talk_id", flat=True
-            )
-        )
-        if speaker_ids
-        else set()
-    )
-    if topic_ids:
-        ids |= set(
-            Talk.topics.through.objects.filter(topic_id__in=list(topic_ids)).values_list(
-                "talk_id", flat=True
-            )
-        )
-    if event_ids:
-        ids |= set(Talk.objects.filter(event_id__in=list(event_ids)).values_list("id", flat=True))
-    return sorted(ids)
+# How talks refer to what else their search text holds the name of: (links, column, talk).
+_NAMED_BY = {
+    Speaker: (TalkSpeaker, "speaker_id", "talk_id"),
+    Topic: (Talk.topics.through, "topic_id", "talk_id"),
+    Event: (Talk, "event_id", "id"),
+}
+
+
+def talks_naming(model: type, ids: Iterable[int]) -> list[int]:
+    """Ids of the talks whose search text holds the names of these speakers, topics or
+    events (`model`)."""
+    links, column, talk = _NAMED_BY[model]
+    rows = links.objects.filter(**{f"{column}__in": list(ids)}).values_list(talk, flat=True)
+    return sorted(set(rows))
 
 
 # --- trigram word similarity for SQLite, as pg_trgm computes it ------------------------------

@@ -16,7 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
 from talks.models import SLUG_MAX_LENGTH, Event, Speaker, Talk, TalkSpeaker, Topic
-from talks.search import refresh_talk_search, talks_of
+from talks.search import refresh_talk_search, talks_naming
 
 M = TypeVar("M", bound=models.Model)
 
@@ -218,20 +218,11 @@ def _refuse_if_has_talks(obj: models.Model, count: int) -> None:
 
 class NamedObjects:
     """The writes of one kind of object with a name and a slug that talks refer to:
-    events, speakers or topics.
+    events, speakers or topics. `links` gives an object's links to talks, which refuse
+    its delete while there are any."""
 
-    `links` gives an object's links to talks, which refuse its delete while there are
-    any; `talks_named` the talks whose search text holds the names of objects (by ids).
-    """
-
-    def __init__(
-        self,
-        model: type[M],
-        *,
-        links: Callable[[M], models.Manager],
-        talks_named: Callable[[list[int]], list[int]],
-    ) -> None:
-        self.model, self.links, self.talks_named = model, links, talks_named
+    def __init__(self, model: type[M], *, links: Callable[[M], models.Manager]) -> None:
+        self.model, self.links = model, links
 
     def create(self, *, actor=None, name: str, slug: str | None = None, **fields) -> M:
         model = self.model
@@ -254,7 +245,7 @@ class NamedObjects:
             _validate(obj, [])
             obj.save()
             if "name" in changed:  # talks are found by these names too
-                refresh_talk_search(self.talks_named([obj.pk]))
+                refresh_talk_search(talks_naming(self.model, [obj.pk]))
             _log(actor, obj, CHANGE, changed)
             return obj
 
@@ -267,18 +258,10 @@ class NamedObjects:
             obj.delete()
 
 
-EVENTS = NamedObjects(
-    Event, links=lambda event: event.talks, talks_named=lambda ids: talks_of(event_ids=ids)
-)
+EVENTS = NamedObjects(Event, links=lambda event: event.talks)
 # Refused while the speaker is billed on any talk: deleting would rewrite billings.
-SPEAKERS = NamedObjects(
-    Speaker,
-    links=lambda speaker: speaker.talk_speakers,
-    talks_named=lambda ids: talks_of(speaker_ids=ids),
-)
-TOPICS = NamedObjects(
-    Topic, links=lambda topic: topic.talks, talks_named=lambda ids: talks_of(topic_ids=ids)
-)
+SPEAKERS = NamedObjects(Speaker, links=lambda speaker: speaker.talk_speakers)
+TOPICS = NamedObjects(Topic, links=lambda topic: topic.talks)
 event_create, event_update, event_delete = EVENTS.create, EVENTS.update, EVENTS.delete
 speaker_create, speaker_update, speaker_delete = SPEAKERS.create, SPEAKERS.update, SPEAKERS.delete
 topic_create, topic_update, topic_delete = TOPICS.create, TOPICS.update, TOPICS.delete
