@@ -35,7 +35,7 @@ QUIET_PATHS = {"/healthz", "/readyz"}  # probes are logged only when they fail
 class JsonFormatter(logging.Formatter):
     """A log record as one JSON object: time, level, logger, message, request id, extras."""
 
-    FIELDS = ("method", "path", "status", "duration_ms", "sql", "operation", "user")
+    FIELDS = ("method", "path", "status", "duration_ms", "sql", "operation", "field", "user")
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -122,18 +122,30 @@ def request_log_middleware(get_response):
     return middleware
 
 
+def current_request_id() -> str | None:
+    state = current.get()
+    return None if state is None else state.request_id
+
+
+def operation_label(execution_context) -> str | None:
+    """What a GraphQL request runs ("query Recent", "mutation"), from the document
+    strawberry parsed; None when it did not parse."""
+    document = execution_context.graphql_document
+    operation = document and get_operation_ast(document, execution_context.operation_name)
+    if operation is None:
+        return None
+    name = operation.name.value if operation.name else ""
+    return f"{operation.operation.value} {name}".strip()
+
+
 class OperationLog(SchemaExtension):
-    """Puts what a GraphQL request runs ("query Recent", "mutation") on its log line, from
-    the document strawberry parsed; nothing when it did not parse."""
+    """Puts what a GraphQL request runs on the request's log line."""
 
     def on_operation(self):
         try:
             yield
         finally:
-            context = self.execution_context
-            request = getattr(context.context, "request", None)
-            document = context.graphql_document
-            operation = document and get_operation_ast(document, context.operation_name)
-            if request is not None and operation is not None:
-                name = operation.name.value if operation.name else ""
-                request.graphql_operation = f"{operation.operation.value} {name}".strip()
+            request = getattr(self.execution_context.context, "request", None)
+            label = operation_label(self.execution_context)
+            if request is not None and label is not None:
+                request.graphql_operation = label

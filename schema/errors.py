@@ -1,8 +1,23 @@
-"""Client mistakes as GraphQL errors with a machine-readable code."""
+"""What clients see of errors: our own with a machine-readable code, any other masked.
+
+Errors raised on purpose are GraphQL errors: ours (`BadUserInput`, the limits), graphql-
+core's (syntax, validation, values of the wrong type) and strawberry's (permissions).
+They reach the client as written. Any other exception (a bug, a database error naming
+tables, a driver's message) reaches it as "Internal server error" with the request's id,
+and is logged once with its traceback, under that id (`schema.schema.Schema`).
+"""
+
+import logging
 
 from graphql import GraphQLError
 
+from project.observability import current_request_id, operation_label
+
 BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+INTERNAL_MESSAGE = "Internal server error"
+
+logger = logging.getLogger("talks.errors")
 
 
 class BadUserInput(GraphQLError):
@@ -13,3 +28,44 @@ class BadUserInput(GraphQLError):
         if argument is not None:
             extensions["argument"] = argument
         super().__init__(message, extensions=extensions)
+
+
+def is_deliberate(error: GraphQLError) -> bool:
+    """Whether an error was raised on purpose, as a GraphQL error, rather than escaping."""
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError)
+
+
+def masked(error: GraphQLError) -> GraphQLError:
+    """The error as the client may see it. A masked error keeps its original (the view
+    still tells a database outage by it); the client sees only message, place, code."""
+    if is_deliberate(error):
+        return error
+    extensions = {"code": INTERNAL_SERVER_ERROR}
+    if (request_id := current_request_id()) is not None:
+        extensions["requestId"] = request_id
+    return GraphQLError(
+        INTERNAL_MESSAGE,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        error.original_error,
+        extensions,
+    )
+
+
+def log_unexpected(errors: list[GraphQLError], execution_context) -> None:
+    """Log each error that was not raised on purpose, with its traceback."""
+    for error in errors:
+        if is_deliberate(error):
+            continue
+        original = error.original_error
+        logger.error(
+            "unexpected error",
+            exc_info=(type(original), original, original.__traceback__),
+            extra={
+                "operation": execution_context and operation_label(execution_context),
+                "field": ".".join(map(str, error.path or ())) or None,
+            },
+        )

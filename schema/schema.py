@@ -1,15 +1,38 @@
-"""The executable schema."""
+"""The executable schema: where every result leaves strawberry, its errors masked."""
 
 import strawberry
+from strawberry.types import ExecutionResult
 
 from project.observability import OperationLog
+from schema.errors import log_unexpected, masked
 from schema.execution import execution_context_class
 from schema.limits import limit_extensions
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.types import NODE_TYPES
 
-schema = strawberry.Schema(
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, whose results show clients only the errors raised on purpose.
+
+    Strawberry's MaskErrors extension masks the errors of the results an operation
+    produces, but not those of an exception that escapes an extension (a bug in the
+    cost walker, say), which strawberry turns into an error outside it. So every result
+    is masked here, where `execute` returns it, and errors are logged where strawberry
+    processes them, before any masking.
+    """
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        log_unexpected(errors, execution_context)
+
+    async def execute(self, *args, **kwargs) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [masked(error) for error in result.errors]
+        return result
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     types=list(NODE_TYPES.values()),
