@@ -8,8 +8,10 @@ and is logged once with its traceback, under that id (`schema.schema.Schema`).
 """
 
 import logging
+from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, ValuesOfCorrectTypeRule, VariableDefinitionNode
+from strawberry.extensions import SchemaExtension
 
 from project.observability import current_request_id, operation_label
 
@@ -30,16 +32,46 @@ class BadUserInput(GraphQLError):
         super().__init__(message, extensions=extensions)
 
 
+def a(noun: str) -> str:
+    """The noun with its indefinite article, for messages: "a Talk", "an Event"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def is_deliberate(error: GraphQLError) -> bool:
     """Whether an error was raised on purpose, as a GraphQL error, rather than escaping."""
     original = error.original_error
     return original is None or isinstance(original, GraphQLError)
 
 
-def masked(error: GraphQLError) -> GraphQLError:
+class _ValuesOfCorrectType(ValuesOfCorrectTypeRule):
+    """graphql-core's rule for the values written in a document, its errors coded as the
+    client's input."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
+        super().report_error(error)
+
+
+class InputErrorCodes(SchemaExtension):
+    """A value of the wrong type, written in the document or sent as a variable, is a
+    BAD_USER_INPUT error like any other the client can fix."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = tuple(
+            _ValuesOfCorrectType if rule is ValuesOfCorrectTypeRule else rule
+            for rule in context.validation_rules
+        )
+        yield
+
+
+def for_client(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it. A masked error keeps its original (the view
     still tells a database outage by it); the client sees only message, place, code."""
     if is_deliberate(error):
+        about_a_variable = any(isinstance(n, VariableDefinitionNode) for n in error.nodes or ())
+        if about_a_variable and not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
         return error
     extensions = {"code": INTERNAL_SERVER_ERROR}
     if (request_id := current_request_id()) is not None:

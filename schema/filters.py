@@ -5,6 +5,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from schema.errors import BadUserInput
 from talks import models, search, selectors
@@ -96,6 +97,14 @@ def selector_filters(filter: Any) -> Any:
         return None
     filters = filter.to_selector()
     checked_search(filters.search)
+    for declared in dataclass_fields(filters):
+        value, within = getattr(filters, declared.name), declared.metadata["within"]
+        if value is not None and within is not None and value not in within:
+            argument = f"filter.{to_camel_case(declared.name)}"
+            raise BadUserInput(
+                f"`{argument}` must be from {within.start} to {within.stop - 1} (got {value}).",
+                argument=argument,
+            )
     return None if filters == type(filters)() else filters
 
 

@@ -31,9 +31,14 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
+    ValueNode,
     VariableNode,
     get_named_type,
 )
@@ -46,6 +51,9 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+
+from schema.errors import BadUserInput
+from talks.text import bad_text
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 LIST_ESTIMATE = 10  # items assumed in a list without a page size (a talk's speakers, ...)
@@ -218,6 +226,69 @@ class CostLimit(SchemaExtension):
         yield
 
 
+def _arguments(
+    selection_set: SelectionSetNode, fragments: dict, seen: frozenset[str], skip: bool
+) -> Iterator[tuple[str, ValueNode]]:
+    """(name, value) of the arguments of every field selected, fragments expanded; those
+    of the fields right in `selection_set` left out if `skip`."""
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode):
+            if not skip:
+                for argument in node.arguments or ():
+                    yield argument.name.value, argument.value
+            if node.selection_set is not None:
+                yield from _arguments(node.selection_set, fragments, seen, False)
+        elif isinstance(node, InlineFragmentNode):
+            yield from _arguments(node.selection_set, fragments, seen, skip)
+        elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+            fragment = fragments.get(node.name.value)
+            if fragment is not None:
+                seen = seen | {node.name.value}
+                yield from _arguments(fragment.selection_set, fragments, seen, skip)
+
+
+def _value(node: ValueNode, variables: dict, defaults: dict) -> object:
+    """What an argument's value holds that could be text, variables put in."""
+    if isinstance(node, StringValueNode):
+        return node.value
+    if isinstance(node, VariableNode):
+        name = node.name.value
+        if name in variables:
+            return variables[name]
+        default = defaults.get(name)
+        return None if default is None else _value(default, variables, defaults)
+    if isinstance(node, ListValueNode):
+        return [_value(item, variables, defaults) for item in node.values]
+    if isinstance(node, ObjectValueNode):
+        return {item.name.value: _value(item.value, variables, defaults) for item in node.fields}
+    return None
+
+
+class UnstorableText(SchemaExtension):
+    """Refuses, before execution, text in an operation's arguments that no database
+    stores alike (`talks.text`): one client error, whichever database answers. The input
+    of a mutation itself is the services' to judge: they answer with an OperationInfo."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        operation = get_operation_ast(document, context.operation_name)
+        if operation is not None:
+            variables = context.variables or {}
+            defaults = {
+                definition.variable.name.value: definition.default_value
+                for definition in operation.variable_definitions or ()
+            }
+            skip_root = operation.operation is OperationType.MUTATION
+            found = _arguments(
+                operation.selection_set, _fragments(document), frozenset(), skip_root
+            )
+            for name, node in found:
+                for where, error in bad_text(_value(node, variables, defaults), name):
+                    raise BadUserInput(f"`{where}`: {error.messages[0]}", argument=where)
+        yield
+
+
 class TokenLimitCode(SchemaExtension):
     """Gives the token limit's error (graphql-core's, raised while parsing) our code."""
 
@@ -247,4 +318,5 @@ def limit_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtens
         _rules,
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         CostLimit,
+        UnstorableText,
     ]

@@ -4,7 +4,7 @@ import strawberry
 from strawberry.types import ExecutionResult
 
 from project.observability import OperationLog
-from schema.errors import log_unexpected, masked
+from schema.errors import InputErrorCodes, for_client, log_unexpected
 from schema.execution import execution_context_class
 from schema.limits import limit_extensions
 from schema.mutations import Mutation
@@ -28,7 +28,7 @@ class Schema(strawberry.Schema):
     async def execute(self, *args, **kwargs) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
         if result.errors:
-            result.errors = [masked(error) for error in result.errors]
+            result.errors = [for_client(error) for error in result.errors]
         return result
 
 
@@ -36,6 +36,6 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=list(NODE_TYPES.values()),
-    extensions=[OperationLog, *limit_extensions()],
+    extensions=[OperationLog, InputErrorCodes, *limit_extensions()],
     execution_context_class=execution_context_class(),
 )

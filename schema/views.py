@@ -9,8 +9,8 @@ for and strawberry does not do:
   unsupported Content-Type, a body over the size limit) is answered 400/413/415 with a
   GraphQL error body, where strawberry answers with text;
 - a document that does not parse or validate (including our abuse limits) is 400 under
-  `application/graphql-response+json` and 200 under `application/json`, as the
-  specification asks for legacy clients;
+  `application/graphql-response+json`, without a `data` entry, and 200 under
+  `application/json`, as the specification asks for legacy clients;
 - GET runs queries only: a mutation over GET is 405 with `Allow: POST`;
 - database outages are 503 with a SERVICE_UNAVAILABLE error and `Retry-After`.
 """
@@ -34,7 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 from graphql import GraphQLError
 from strawberry.django.views import AsyncGraphQLView, TemporalHttpResponse
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLRequestData, process_result
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -112,7 +112,10 @@ _ORJSON_OPTIONS = (
 
 
 def json_bytes(body: Any) -> bytes:
-    return orjson.dumps(body, default=DjangoJSONEncoder().default, option=_ORJSON_OPTIONS)
+    try:
+        return orjson.dumps(body, default=DjangoJSONEncoder().default, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:  # text that is not valid Unicode, echoed in an error
+        return json.dumps(body, cls=DjangoJSONEncoder).encode()
 
 
 def response_media_type(request: HttpRequest) -> str | None:
@@ -323,6 +326,15 @@ class GraphQLView(AsyncGraphQLView):
         ):
             sub_response.status_code = 400
         return result
+
+    async def process_result(self, request: HttpRequest, result: ExecutionResult) -> dict:
+        body = process_result(result)
+        if (
+            isinstance(result, PreExecutionError)
+            and response_media_type(request) == GRAPHQL_RESPONSE
+        ):
+            body.pop("data", None)  # a request error: nothing was executed, so there is no data
+        return body
 
     def encode_json(self, data: object) -> bytes:
         return json_bytes(data)

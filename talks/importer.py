@@ -31,6 +31,7 @@ from talks.languages import bcp47
 from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, TalkSpeaker, Topic
 from talks.search import refresh_talk_search, talks_naming
 from talks.services import validation_problems
+from talks.text import bad_text
 
 TalkTopic = Talk.topics.through
 KINDS = ["event", "speaker", "topic", "talk"]
@@ -163,10 +164,15 @@ def read_records(
             except json.JSONDecodeError as error:
                 yield number, None, f"not valid JSON ({error.msg} at column {error.colno})"
                 continue
+            # Only an escape (\u0000, \ud800) puts such characters into JSON text.
+            unstorable = "\\u" in line and next(bad_text(record), None)
             if not isinstance(record, dict):
                 yield number, None, "not a JSON object"
             elif record.get("type") not in MODELS:
                 yield number, None, f"unknown record type {record.get('type')!r}"
+            elif unstorable:
+                where, error = unstorable
+                yield number, None, f"{where}: {error.messages[0]}"
             else:
                 yield number, record, None
         if on_progress is not None:

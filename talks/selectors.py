@@ -57,10 +57,14 @@ TALK_PARENT_PATHS: dict[TalkParent, str] = {
 }
 
 
-def condition(where: Callable[[Any], Q] | None, description: str | None = None) -> Any:
+def condition(
+    where: Callable[[Any], Q] | None, description: str | None = None, *, within: range | None = None
+) -> Any:
     """A filter: `where(value)` is the condition rows must meet when it is given (None:
-    the selector applies it itself). The description is what API clients read of it."""
-    return field(default=None, metadata={"where": where, "description": description})
+    the selector applies it itself); a number must be `within` the range, if one is given.
+    The description is what API clients read of it."""
+    metadata = {"where": where, "description": description, "within": within}
+    return field(default=None, metadata=metadata)
 
 
 def _talks_matching(text: str) -> Q:
@@ -119,7 +123,9 @@ class EventFilters:
     search: str | None = condition(None, search.NAME_SEARCH)
     kind: EventKind | None = condition(lambda kind: Q(kind=kind))
     year: int | None = condition(
-        lambda year: Q(starts_on__year=year), "The year the event starts in."
+        lambda year: Q(starts_on__year=year),
+        "The year the event starts in.",
+        within=range(1, 10000),
     )
     country: str | None = condition(
         lambda country: Q(country__iexact=country), "Country, any letter case."

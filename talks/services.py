@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from talks.models import SLUG_MAX_LENGTH, Event, Speaker, Talk, TalkSpeaker, Topic
 from talks.search import refresh_talk_search, talks_naming
+from talks.text import text_error
 
 M = TypeVar("M", bound=models.Model)
 
@@ -85,18 +86,32 @@ def _problems_from(error: ValidationError) -> list[Problem]:
 def validation_problems(obj: models.Model, reported: Iterable[str | None] = ()) -> list[Problem]:
     """What is wrong with `obj` by the catalogue's rules, skipping fields in `reported`.
 
-    Field validators and `clean()` cover every check constraint, so Django's per-row
-    constraint queries are skipped; uniqueness is checked by the caller, and so is the
-    existence of related objects, which callers look up before they get here.
+    Text no database could store alike (`talks.text`) is reported first, and its field
+    not validated further. Field validators and `clean()` cover every check constraint,
+    so Django's per-row constraint queries are skipped; uniqueness is checked by the
+    caller, and so is the existence of related objects, which callers look up before
+    they get here.
     """
     reported = set(reported)
+    problems = []
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if field.name in reported or not isinstance(value, str):
+            continue
+        if (error := text_error(value)) is not None:
+            problems.append(Problem(error.messages[0], field.name, error.code))
+    reported |= {problem.field for problem in problems}
     foreign_keys = [f.name for f in obj._meta.concrete_fields if f.is_relation]
     try:
-        obj.full_clean(exclude=foreign_keys, validate_unique=False, validate_constraints=False)
+        obj.full_clean(
+            exclude=[*foreign_keys, *(p.field for p in problems)],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as error:
         found = _problems_from(error)
-        return [p for p in found if p.field is None or p.field not in reported]
-    return []
+        problems += [p for p in found if p.field is None or p.field not in reported]
+    return problems
 
 
 def _validate(obj: models.Model, problems: list[Problem]) -> None:

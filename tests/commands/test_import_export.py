@@ -173,6 +173,16 @@ BAD = [
         "ends_on: An event cannot end before it starts.",
     ),
     ({"type": "speaker", "slug": "Bad Slug!", "name": "S"}, "slug: Enter a valid “slug”"),
+    # Text no database stores alike: refused before any statement, on both.
+    (
+        {"type": "talk", "slug": "nul", "title": "a\u0000b", "event": "ev"},
+        "title: Null characters are not allowed.",
+    ),
+    ({"type": "event", "slug": "a\u0000b", "name": "E"}, "slug: Null characters are not allowed."),
+    (
+        {"type": "speaker", "slug": "lone", "name": "S", "bio": "x\ud800"},
+        "bio: Unpaired surrogate characters (invalid Unicode) are not allowed.",
+    ),
 ]
 
 
