@@ -94,18 +94,29 @@ def database_url(talks: int) -> tuple[str, bool]:
     return urlunsplit(parts._replace(path=f"/talks_bench_{talks}")), True
 
 
-def prepare(env: dict, talks: int, create: bool) -> None:
+def create_database(url: str) -> bool:
+    """Create the PostgreSQL database `url` names, on its server, unless it exists;
+    whether it had to be created."""
     import psycopg2
 
-    if create:
-        name = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
-        server = psycopg2.connect("postgres://postgres@127.0.0.1:5432/postgres")
-        server.autocommit = True
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    server = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    server.autocommit = True
+    try:
         with server.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{name}"')
+            if cursor.fetchone() is not None:
+                return False
+            cursor.execute(f'CREATE DATABASE "{name}"')
+            return True
+    finally:
         server.close()
+
+
+def prepare(env: dict, talks: int, create: bool) -> None:
+    if create:
+        create_database(env["DATABASE_URL"])
     run = lambda *a: subprocess.run(  # noqa: E731
         [sys.executable, "manage.py", *a], cwd=ROOT, env=env, check=True, capture_output=True
     )

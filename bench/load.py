@@ -10,8 +10,9 @@ count with nested talks), 30% each, and 10% mutations (createTopic) with a staff
 Prints requests/s, p50/p95/p99 and errors; with --restart-postgres also the failed
 requests, the time to recover, and whether every acknowledged mutation is stored.
 
-BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/talks_bench) is migrated
-and, if it holds no talks, loaded with a generated catalogue of --talks talks.
+BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/talks_bench) is created if
+it does not exist, migrated and, if it holds no talks, loaded with a generated catalogue
+of --talks talks.
 Restarting PostgreSQL needs root and pg_ctlcluster (the local server is restarted!).
 """
 
@@ -29,6 +30,7 @@ import time
 from pathlib import Path
 
 import httpx
+from benchmark import create_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
@@ -58,7 +60,9 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
 
 
 def prepare(env: dict, talks: int) -> tuple[str, list[str]]:
-    """Migrate, load a catalogue if empty; a staff token and some event slugs."""
+    """Create the database if there is none, migrate, load a catalogue if empty; a staff
+    token and some event slugs."""
+    create_database(env["DATABASE_URL"])
     manage(env, "migrate", "-v0")
     probe = (
         "from talks.models import Talk, Event; print(Talk.objects.count()); "

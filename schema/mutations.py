@@ -15,6 +15,7 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.types import OperationInfo, OperationMessage
 
+from schema.errors import a
 from schema.ids import INVALID_ID, global_id, parse_global_id
 from schema.permissions import IsStaff
 from schema.types import (
@@ -38,7 +39,7 @@ from schema.types import (
 from talks import services
 from talks.services import ApplicationError, Problem
 
-WRONG_TYPE = "Expected the ID of a {expected}, got the ID of a {found}."
+WRONG_TYPE = "Expected the ID of {expected}, got the ID of {found}."
 NOT_FOUND = "No {type_name} has this ID."
 
 # The GraphQL type whose IDs a relation of an input takes, by the related model.
@@ -79,7 +80,7 @@ def _pk(value: str, expected: str, field: str, label: str | None = None) -> int:
         raise ApplicationError.one(message, field=field, code="invalid_id")
     type_name, pk = parsed
     if type_name != expected:
-        message = WRONG_TYPE.format(expected=expected, found=type_name)
+        message = WRONG_TYPE.format(expected=a(expected), found=a(type_name))
         raise ApplicationError.one(message, field=field, code="wrong_type")
     return pk
 

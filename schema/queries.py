@@ -8,7 +8,7 @@ from django.conf import settings
 from strawberry import relay
 from strawberry.types import Info
 
-from schema.errors import BadUserInput
+from schema.errors import BadUserInput, a
 from schema.filters import checked_search
 from schema.ids import INVALID_ID, parse_global_id
 from schema.loaders import ByKey
@@ -54,14 +54,14 @@ def lookup(node_type: type, description: str) -> Any:
         root, info: Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> node_type | None:
         if (id is None) == (slug is None):
-            raise BadUserInput(f"Look a {name} up by exactly one of `id` or `slug`.")
+            raise BadUserInput(f"Look {a(name)} up by exactly one of `id` or `slug`.")
         if slug is not None:
             read, key = ByKey(model, "slug"), slug
         else:
             found_type, key = decode_global_id(id)
             if found_type is not node_type:
                 found_name = found_type.__strawberry_definition__.name
-                message = f"`id` is the ID of a {found_name}, not of a {name}."
+                message = f"`id` is the ID of {a(found_name)}, not of {a(name)}."
                 raise BadUserInput(message, argument="id")
             read = ByKey(model)
         found = await info.context.loaders.of(read).load(key)

@@ -197,3 +197,16 @@ def test_security_headers(server):
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
+
+
+def test_request_errors_have_no_data_entry_under_graphql_response_json(server):
+    """The spec's SHOULD (graphql-http audit D586, 5E5B): nothing ran, so no `data`."""
+    for query in ("{ talks(", "{ talks { nope } }", "{ talks(first: 2147483648) { totalCount } }"):
+        response = httpx.post(
+            f"{server}/graphql/", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE}
+        )
+        assert response.status_code == 400
+        body = response.json()
+        assert "data" not in body and body["errors"], (query, body)
+    legacy = httpx.post(f"{server}/graphql/", json={"query": "{ talks("}).json()
+    assert legacy["data"] is None and legacy["errors"]  # application/json keeps `data: null`

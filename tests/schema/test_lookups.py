@@ -61,6 +61,16 @@ def test_id_of_another_type_is_a_clear_error(gql, talk):
     assert error["message"] == "`id` is the ID of a Speaker, not of a Talk."
 
 
+def test_messages_name_every_type_with_its_article(gql, talk):
+    assert gql.error("{ event { id } }")["message"] == (
+        "Look an Event up by exactly one of `id` or `slug`."
+    )
+    error = gql.error(
+        "query ($id: ID) { topic(id: $id) { id } }", {"id": global_id("Event", talk.event_id)}
+    )
+    assert error["message"] == "`id` is the ID of an Event, not of a Topic."
+
+
 @pytest.mark.parametrize(
     "bad_id",
     [

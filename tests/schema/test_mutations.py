@@ -390,3 +390,14 @@ def test_mutations_record_history_for_the_token_owner(staff_gql, staff_user):
     staff_gql(CREATE_TOPIC)
     entry = LogEntry.objects.get()
     assert (entry.user, entry.object_repr, entry.action_flag) == (staff_user, "Async", 1)
+
+
+def test_a_wrong_type_of_id_is_named_with_its_article(staff_gql):
+    event = EventFactory()
+    result = staff_gql(
+        CREATE_TALK,
+        {"input": {"title": "Fine", "event": global_id("Speaker", 1), "topics": []}},
+    )["createTalk"]
+    (message,) = result["messages"]
+    assert message["message"] == "Expected the ID of an Event, got the ID of a Speaker."
+    assert event.talks.count() == 0
