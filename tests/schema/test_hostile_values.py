@@ -13,7 +13,11 @@ ARGUMENT_CASES = [
     ("query ($s: String!) { talk(slug: $s) { title } }", {"s": NUL}, "slug"),
     ("query ($s: String!) { talk(slug: $s) { title } }", {"s": SURROGATE}, "slug"),
     ('query ($s: String = "\\u0000") { event(slug: $s) { name } }', None, "slug"),
-    ("query ($q: String!) { talks(filter: {search: $q}) { totalCount } }", {"q": NUL}, "filter.search"),
+    (
+        "query ($q: String!) { talks(filter: {search: $q}) { totalCount } }",
+        {"q": NUL},
+        "filter.search",
+    ),
     (
         "query ($f: TalkFilter) { talks(filter: $f) { totalCount } }",
         {"f": {"speaker": SURROGATE}},
