@@ -10,12 +10,18 @@ and is logged once with its traceback, under that id (`schema.schema.Schema`).
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError, ValuesOfCorrectTypeRule, VariableDefinitionNode
+from graphql import (
+    GraphQLError,
+    GraphQLSyntaxError,
+    ValuesOfCorrectTypeRule,
+    VariableDefinitionNode,
+)
 from strawberry.extensions import SchemaExtension
 
 from project.observability import current_request_id, operation_label
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 INTERNAL_MESSAGE = "Internal server error"
 
@@ -65,13 +71,22 @@ class InputErrorCodes(SchemaExtension):
         yield
 
 
+def _code_of(error: GraphQLError) -> str | None:
+    """The code of a graphql-core error that has none: a variable's value, or the token
+    limit (strawberry's MaxTokensLimiter has graphql-core's parser refuse the document)."""
+    if any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ()):
+        return BAD_USER_INPUT
+    if isinstance(error, GraphQLSyntaxError) and "tokens" in error.message:
+        return QUERY_TOO_COMPLEX
+    return None
+
+
 def for_client(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it. A masked error keeps its original (the view
     still tells a database outage by it); the client sees only message, place, code."""
     if is_deliberate(error):
-        about_a_variable = any(isinstance(n, VariableDefinitionNode) for n in error.nodes or ())
-        if about_a_variable and not (error.extensions or {}).get("code"):
-            error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
+        if not (error.extensions or {}).get("code") and (code := _code_of(error)):
+            error.extensions = {**(error.extensions or {}), "code": code}
         return error
     extensions = {"code": INTERNAL_SERVER_ERROR}
     if (request_id := current_request_id()) is not None:

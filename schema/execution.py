@@ -1,48 +1,42 @@
 """graphql-core's executor with short paths for the fields a large response is made of.
 
-This module is the one place the API goes around strawberry and graphql-core for speed.
-It overrides `ExecutionContext.execute_fields` of graphql-core 3.3 (through strawberry's
-subclass) and calls its `execute_field`, `collect_subfields`,
-`collect_and_execute_subfields`, `handle_field_error` and `settle_in_background`; it
-reads strawberry's field definitions (`extensions["strawberry-definition"]`) and
-strawberry-django's. pyproject.toml holds those packages to the minor versions this was
-tested with, and `tests/schema/test_execution.py` runs every kind of query through it
+The one place the API goes around strawberry and graphql-core for speed. It overrides
+graphql-core 3.3's `ExecutionContext.execute_fields` (through strawberry's subclass) and
+calls its `execute_field`, `collect_subfields`, `collect_and_execute_subfields`,
+`build_resolve_info`, `complete_awaitable_value`, `handle_field_error`,
+`settle_in_background` and `to_nodes`; it reads strawberry's and strawberry-django's
+field definitions. `TESTED_WITH` and pyproject.toml hold those packages to the releases
+this was tested with (`execution_context_class` falls back to strawberry's executor
+otherwise), and `tests/schema/test_execution.py` runs every kind of query through it
 and through strawberry's own executor, which must give the same answers and errors.
 
-graphql-core resolves every field the same way: it builds a resolve info, reads the
-arguments, and calls strawberry's resolver, which builds its own `Info`, converts the
-arguments and runs the field's extension chain before reaching our function. A page of
-500 talks has thousands of fields, and that machinery was most of its time. A field
-skips it only when it has no arguments, no extensions and no permission classes, and
-is one of:
+graphql-core resolves every field alike: a resolve info, the arguments, strawberry's
+resolver with its own `Info`, argument conversion and extension chain, then ours. A page
+of 500 talks has thousands of fields, and that was most of its time. A field without
+extensions or permission classes skips it when it is:
 
-- a field without a resolver of strawberry's own class (a connection's `edges`, an
-  edge's `node`), or of strawberry-django's reading a plain model column (`title`): the
-  attribute is read from the object, or the field falls back when it is not there;
-- relay's `id` on a strawberry-django type whose id is the model's `id`: the global ID
-  of the type and the object's `id`;
-- a relation (`schema.relations.RelationField`, e.g. `Talk.event`) whose value is
-  already loaded: the value is taken from the DataLoader.
+- a field without a resolver or arguments, of strawberry's own class (an edge's `node`)
+  or strawberry-django's reading a plain model column (`title`): the attribute is read;
+- relay's `id` on a strawberry-django type whose id is the model's `id`;
+- a relation (`schema.relations.RelationField`) already loaded: the DataLoader's value;
+- a nested talk page (`schema.pagination.TalkPagesField`) that an earlier parent worked
+  out: it is served without reading the arguments again.
 
-Any other field (a resolver of its own, a permission, an extension, a subclass of those
-field classes) runs as strawberry runs it. A scalar or enum is coerced; an object, or a
-list of objects, is type-checked and its own fields executed, skipping graphql-core's
-general value completion and per-item bookkeeping. When every field below an object
-takes a short path (a "shape": a talk's `title event { name } topics { name }`), the
-object is completed by one plain function with no paths, awaitables or per-field calls
-into graphql-core, and an object met again under the same selection (a topic of many
-talks) reuses its first answer.
-
-Anything unusual (a null where none is allowed, a failed coercion, a value still
-loading, an object of the wrong type) goes through graphql-core's normal path, which
-gives the same answer and the same errors it always did. Short-path object fields are
-typed `Object`, `Object!` or `[Object!]!`, so an error below one of their objects
-propagates to the field itself, which is where the short path handles it, as
-graphql-core would.
+Anything else runs as strawberry runs it. A scalar is coerced; objects are type-checked
+and their fields executed without graphql-core's general value completion. When every
+field below an object takes a short path (a "shape": `title event { name }`), the object
+is completed by one plain function, and an object met again under the same selection (a
+topic of many talks) reuses its answer. Anything unusual (a null where none is allowed,
+a failed coercion, a value still loading) takes graphql-core's normal path, which gives
+the same answer and errors; short-path object fields are typed `Object`, `Object!` or
+`[Object!]!`, so an error below one of their objects propagates to the field itself,
+where the short path handles it as graphql-core would.
 """
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from importlib.metadata import version
 from typing import Any
 
@@ -95,34 +89,25 @@ _SAME_OUTPUT = {
 _INT_RANGE = range(-(2**31), 2**31)
 
 
+@dataclass(slots=True)
 class _Plan:
     """How a field can take a short path: `kind` is LEAF, ONE, MANY, GLOBAL_ID, TYPENAME
-    or PAGE."""
+    or PAGE. `field` is held so that the plan's key, the field's id, stays unique."""
 
-    __slots__ = (
-        "attribute",
-        "field",
-        "kind",
-        "leaf_type",
-        "nullable",
-        "object_type",
-        "page",
-        "relation",
-        "same_output",
-        "type_name",
-    )
+    field: GraphQLField
+    kind: str
+    leaf_type: Any = None
+    attribute: str | None = None
+    relation: Any = None
+    object_type: Any = None
+    type_name: str | None = None
+    page: Any = None
+    nullable: bool = dataclass_field(init=False)
+    same_output: type | None = dataclass_field(init=False)
 
-    def __init__(self, field: GraphQLField, kind: str, **details: Any) -> None:
-        self.field = field  # held so that the plan's key, the field's id, stays unique
-        self.kind = kind
-        self.nullable = not isinstance(field.type, GraphQLNonNull)
-        self.leaf_type = details.get("leaf_type")
+    def __post_init__(self) -> None:
+        self.nullable = not isinstance(self.field.type, GraphQLNonNull)
         self.same_output = _SAME_OUTPUT.get(self.leaf_type)
-        self.attribute = details.get("attribute")
-        self.relation = details.get("relation")
-        self.object_type = details.get("object_type")
-        self.type_name = details.get("type_name")
-        self.page = details.get("page")
 
 
 _plans: dict[int, _Plan | None] = {}

@@ -52,10 +52,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from schema.errors import BadUserInput
+from schema.errors import QUERY_TOO_COMPLEX, BadUserInput
 from talks.text import bad_text
 
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 LIST_ESTIMATE = 10  # items assumed in a list without a page size (a talk's speakers, ...)
 CACHE_SIZE = 512  # distinct query texts whose parse and validation results are kept
 
@@ -71,7 +70,10 @@ def _unwrap(type_):
 
 
 class _Walker:
-    """Depth and cost of one operation, fragments expanded."""
+    """Depth and cost of one operation, fragments expanded. A fragment is walked once per
+    type it is spread on, however many times it is spread: a document whose fragments
+    each spread the next twice has a cost that doubles with every fragment, but working
+    it out must not."""
 
     def __init__(
         self,
@@ -82,32 +84,37 @@ class _Walker:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables or {}
+        self.walked: dict[tuple[str, str], tuple[int, int]] = {}
 
-    def selection(
-        self, selection_set: SelectionSetNode, parent, seen: frozenset[str]
-    ) -> tuple[int, int]:
+    def selection(self, selection_set: SelectionSetNode, parent) -> tuple[int, int]:
         depth = cost = 0
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                d, c = self.field(node, parent, seen)
+                d, c = self.field(node, parent)
             elif isinstance(node, InlineFragmentNode):
                 target = parent
                 if node.type_condition is not None:
                     target = self.schema.get_type(node.type_condition.name.value) or parent
-                d, c = self.selection(node.selection_set, target, seen)
+                d, c = self.selection(node.selection_set, target)
             elif isinstance(node, FragmentSpreadNode):
-                name = node.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                target = self.schema.get_type(fragment.type_condition.name.value) or parent
-                d, c = self.selection(fragment.selection_set, target, seen | {name})
+                d, c = self.fragment(node.name.value, parent)
             else:
                 continue
             depth, cost = max(depth, d), cost + c
         return depth, cost
 
-    def field(self, node: FieldNode, parent, seen: frozenset[str]) -> tuple[int, int]:
+    def fragment(self, name: str, parent) -> tuple[int, int]:
+        fragment = self.fragments.get(name)
+        if fragment is None:
+            return 0, 0
+        target = self.schema.get_type(fragment.type_condition.name.value) or parent
+        key = (name, target.name)
+        if key not in self.walked:
+            self.walked[key] = (0, 0)  # while it is walked: a cycle, which GraphQL refuses
+            self.walked[key] = self.selection(fragment.selection_set, target)
+        return self.walked[key]
+
+    def field(self, node: FieldNode, parent) -> tuple[int, int]:
         name = node.name.value
         if name.startswith("__") or node.selection_set is None:
             return 0, 0
@@ -122,7 +129,7 @@ class _Walker:
         elif isinstance(type_, GraphQLList) and not parent.name.endswith("Connection"):
             # (a connection's edges are already counted by the connection's page size)
             multiplier = self.page_size(node) if _argument(node, "first") else LIST_ESTIMATE
-        depth, cost = self.selection(node.selection_set, named, seen)
+        depth, cost = self.selection(node.selection_set, named)
         return depth + 1, multiplier * (1 + cost)
 
     def page_size(self, node: FieldNode) -> int:
@@ -158,7 +165,7 @@ class OperationLimitsRule(ValidationRule):
             root = self.context.schema.get_root_type(definition.operation)
             if root is None:
                 continue
-            depth, _ = walker.selection(definition.selection_set, root, frozenset())
+            depth, _ = walker.selection(definition.selection_set, root)
             if depth > settings.GRAPHQL_MAX_DEPTH:
                 self.report_error(
                     limit_error(
@@ -169,7 +176,8 @@ class OperationLimitsRule(ValidationRule):
                 )
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_args):
-        aliases = _count_aliases(node.selection_set)
+        fields = _fields(node.selection_set, _fragments(self.context.document))
+        aliases = sum(1 for field, _ in fields if field.alias is not None)
         if aliases > settings.GRAPHQL_MAX_ALIASES:
             self.report_error(
                 limit_error(
@@ -194,24 +202,13 @@ def check_cost(schema: GraphQLSchema, operation: OperationDefinitionNode, docume
     if root is None:
         return
     walker = _Walker(schema, _fragments(document), variables)
-    _, cost = walker.selection(operation.selection_set, root, frozenset())
+    _, cost = walker.selection(operation.selection_set, root)
     if cost > settings.GRAPHQL_MAX_COST:
         raise limit_error(
             f"{_label(operation)} could return up to {cost:,} objects; the limit is "
             f"{settings.GRAPHQL_MAX_COST:,}. Ask for smaller pages or fewer nested lists.",
             operation,
         )
-
-
-def _count_aliases(selection_set: SelectionSetNode | None) -> int:
-    if selection_set is None:
-        return 0
-    count = 0
-    for node in selection_set.selections:
-        if isinstance(node, FieldNode) and node.alias is not None:
-            count += 1
-        count += _count_aliases(getattr(node, "selection_set", None))
-    return count
 
 
 class CostLimit(SchemaExtension):
@@ -226,25 +223,25 @@ class CostLimit(SchemaExtension):
         yield
 
 
-def _arguments(
-    selection_set: SelectionSetNode, fragments: dict, seen: frozenset[str], skip: bool
-) -> Iterator[tuple[str, ValueNode]]:
-    """(name, value) of the arguments of every field selected, fragments expanded; those
-    of the fields right in `selection_set` left out if `skip`."""
-    for node in selection_set.selections:
-        if isinstance(node, FieldNode):
-            if not skip:
-                for argument in node.arguments or ():
-                    yield argument.name.value, argument.value
-            if node.selection_set is not None:
-                yield from _arguments(node.selection_set, fragments, seen, False)
-        elif isinstance(node, InlineFragmentNode):
-            yield from _arguments(node.selection_set, fragments, seen, skip)
-        elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
-            fragment = fragments.get(node.name.value)
-            if fragment is not None:
-                seen = seen | {node.name.value}
-                yield from _arguments(fragment.selection_set, fragments, seen, skip)
+def _fields(selection_set: SelectionSetNode, fragments: dict) -> Iterator[tuple[FieldNode, bool]]:
+    """Every field selected, and each fragment's fields once, however often it is spread;
+    with whether the field is a root one (right in `selection_set`)."""
+    spread: set[str] = set()
+    pending = [(selection_set, True)]
+    while pending:
+        selections, root = pending.pop()
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                yield node, root
+                if node.selection_set is not None:
+                    pending.append((node.selection_set, False))
+            elif isinstance(node, InlineFragmentNode):
+                pending.append((node.selection_set, root))
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                if name in fragments and name not in spread:
+                    spread.add(name)
+                    pending.append((fragments[name].selection_set, root))
 
 
 def _value(node: ValueNode, variables: dict, defaults: dict) -> object:
@@ -279,26 +276,15 @@ class UnstorableText(SchemaExtension):
                 definition.variable.name.value: definition.default_value
                 for definition in operation.variable_definitions or ()
             }
-            skip_root = operation.operation is OperationType.MUTATION
-            found = _arguments(
-                operation.selection_set, _fragments(document), frozenset(), skip_root
-            )
-            for name, node in found:
-                for where, error in bad_text(_value(node, variables, defaults), name):
-                    raise BadUserInput(f"`{where}`: {error.messages[0]}", argument=where)
+            mutation = operation.operation is OperationType.MUTATION
+            for field, root in _fields(operation.selection_set, _fragments(document)):
+                if mutation and root:
+                    continue
+                for argument in field.arguments or ():
+                    value = _value(argument.value, variables, defaults)
+                    for where, error in bad_text(value, argument.name.value):
+                        raise BadUserInput(f"`{where}`: {error.messages[0]}", argument=where)
         yield
-
-
-class TokenLimitCode(SchemaExtension):
-    """Gives the token limit's error (graphql-core's, raised while parsing) our code."""
-
-    def on_operation(self) -> Iterator[None]:
-        try:
-            yield
-        except GraphQLError as error:
-            if "tokens" in error.message and error.extensions.get("code") is None:
-                error.extensions = {**error.extensions, "code": QUERY_TOO_COMPLEX}
-            raise
 
 
 def _rules() -> AddValidationRules:
@@ -312,7 +298,6 @@ def limit_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtens
     """The schema's extensions for the limits, in the order they must run; each is built
     per request, so the settings are read when a request comes."""
     return [
-        TokenLimitCode,
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         _rules,

@@ -162,15 +162,15 @@ def staff_mutation(input_type: type, payload: Any, write: Callable, description:
 
 def writes_of(
     node_type: type,
-    inputs: tuple[type, type],
+    create_input: type,
+    update_input: type,
     payload: Any,
     writes: services.Writes | services.NamedObjects,
-    *,
-    noun: str,
-    delete: str,
+    deletes: str,
 ) -> tuple[Any, Any, Any]:
-    """The create, update and delete mutations of a node type, by its services."""
-    create_input, update_input = inputs
+    """The create, update and delete mutations of a node type, by its services;
+    `deletes` describes the delete (what it refuses)."""
+    noun = a(node_type.__strawberry_definition__.name.lower())
 
     def update(input_object: Any, actor: Any) -> Any:
         obj = _load(node_type, input_object.id)
@@ -190,41 +190,36 @@ def writes_of(
             f"Create {noun}.",
         ),
         staff_mutation(update_input, payload, update, f"Change {noun}'s given fields."),
-        staff_mutation(DeleteInput, DeletePayload, remove, delete),
+        staff_mutation(DeleteInput, DeletePayload, remove, deletes),
     )
 
 
 @strawberry.type
 class Mutation:
     create_talk, update_talk, delete_talk = writes_of(
-        TalkType,
-        (CreateTalkInput, UpdateTalkInput),
-        TalkPayload,
-        services.TALKS,
-        noun="a talk",
-        delete="Delete a talk.",
+        TalkType, CreateTalkInput, UpdateTalkInput, TalkPayload, services.TALKS, "Delete a talk."
     )
     create_speaker, update_speaker, delete_speaker = writes_of(
         SpeakerType,
-        (CreateSpeakerInput, UpdateSpeakerInput),
+        CreateSpeakerInput,
+        UpdateSpeakerInput,
         SpeakerPayload,
         services.SPEAKERS,
-        noun="a speaker",
-        delete="Delete a speaker who is billed on no talk.",
+        "Delete a speaker who is billed on no talk.",
     )
     create_event, update_event, delete_event = writes_of(
         EventType,
-        (CreateEventInput, UpdateEventInput),
+        CreateEventInput,
+        UpdateEventInput,
         EventPayload,
         services.EVENTS,
-        noun="an event",
-        delete="Delete an event that has no talks.",
+        "Delete an event that has no talks.",
     )
     create_topic, update_topic, delete_topic = writes_of(
         TopicType,
-        (CreateTopicInput, UpdateTopicInput),
+        CreateTopicInput,
+        UpdateTopicInput,
         TopicPayload,
         services.TOPICS,
-        noun="a topic",
-        delete="Delete a topic that no talk has.",
+        "Delete a topic that no talk has.",
     )

@@ -120,13 +120,12 @@ class CountedConnection(relay.Connection[relay.NodeType]):
 
 @dataclass(frozen=True)
 class Listing:
-    """What a list of one type is: its node and connection types, its filter input and
-    order enum (and the order by default), and the selector whose queryset it pages."""
+    """What a list of one type is: its node and connection types, its filter input, the
+    order by default (of the order enum it takes), the selector whose queryset it pages."""
 
     node_type: type
     connection: type
     filter_input: type
-    order: type[Enum]
     default_order: Enum
     select: Callable[..., QuerySet]
 
@@ -148,7 +147,7 @@ def list_field(
 ) -> Any:
     """A field with the list arguments, answered by `run(root, info, ask)`, where `ask()`
     reads the arguments as a `Page`."""
-    filter_input, order = listing.filter_input, listing.order
+    filter_input, order = listing.filter_input, type(listing.default_order)
 
     def resolve(
         root,

@@ -72,7 +72,7 @@ class TalkConnection(CountedConnection[TalkType]):
 
 
 TALKS = Listing(
-    TalkType, TalkConnection, TalkFilter, TalkOrder, TalkOrder.RECORDED_ON_DESC, selectors.talk_list
+    TalkType, TalkConnection, TalkFilter, TalkOrder.RECORDED_ON_DESC, selectors.talk_list
 )
 
 
@@ -154,24 +154,12 @@ class TopicConnection(CountedConnection[TopicType]):
 
 
 SPEAKERS = Listing(
-    SpeakerType,
-    SpeakerConnection,
-    SpeakerFilter,
-    SpeakerOrder,
-    SpeakerOrder.NAME_ASC,
-    selectors.speaker_list,
+    SpeakerType, SpeakerConnection, SpeakerFilter, SpeakerOrder.NAME_ASC, selectors.speaker_list
 )
 EVENTS = Listing(
-    EventType,
-    EventConnection,
-    EventFilter,
-    EventOrder,
-    EventOrder.STARTS_ON_DESC,
-    selectors.event_list,
+    EventType, EventConnection, EventFilter, EventOrder.STARTS_ON_DESC, selectors.event_list
 )
-TOPICS = Listing(
-    TopicType, TopicConnection, TopicFilter, TopicOrder, TopicOrder.NAME_ASC, selectors.topic_list
-)
+TOPICS = Listing(TopicType, TopicConnection, TopicFilter, TopicOrder.NAME_ASC, selectors.topic_list)
 
 
 # Every type a global ID can name, by that name.

@@ -18,6 +18,7 @@ for and strawberry does not do:
 import json
 import re
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -48,30 +49,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 DATABASE_DOWN = "The database is unavailable; please retry shortly."
 
-EXAMPLE_QUERY = """# The conference-talks API. Press the play button to run this query;
-# the Docs panel describes every type and field.
-{
-  talks(first: 5) {
-    totalCount
-    edges {
-      node {
-        title
-        kind
-        recordedOn
-        event { name city }
-        speakers { name }
-        topics { name }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-  event(slug: "djangocon-us-2011") {
-    name
-    talkCount
-    speakers { name talkCount }
-  }
-}
-"""
+# The query GraphiQL opens on.
+EXAMPLE_QUERY = (Path(__file__).parent / "example.graphql").read_text()
 
 
 @cache
@@ -119,28 +98,9 @@ def json_bytes(body: Any) -> bytes:
 
 
 def response_media_type(request: HttpRequest) -> str | None:
-    """The media type to answer with, from the Accept header; None if none is acceptable."""
-    accept = request.headers.get("Accept", "").strip()
-    if not accept:
-        return JSON
-    offered = []
-    for part in accept.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0:
-            offered.append(media.lower())
-    if GRAPHQL_RESPONSE in offered:
-        return GRAPHQL_RESPONSE
-    if {JSON, "application/*", "*/*"} & set(offered):
-        return JSON
-    return None
+    """The media type to answer with, by the Accept header (no header or */*: JSON, for
+    older clients); None if it allows neither."""
+    return request.get_preferred_type([JSON, GRAPHQL_RESPONSE])
 
 
 def _read_body(request: HttpRequest) -> Any:

@@ -152,3 +152,28 @@ def test_a_repeated_query_is_parsed_and_validated_once(db, monkeypatch):
     for _ in range(3):
         assert "errors" not in post(query).json()
     assert validated == [1]
+
+
+def test_aliases_inside_fragments_count(some_talks):
+    aliases = " ".join(f"a{i}: __typename" for i in range(21))
+    error = refused_without_sql("{ ...Many } fragment Many on Query { " + aliases + " }")
+    assert "uses 21 aliases; the limit is 20" in error["message"]
+
+
+def test_fragments_spread_many_times_are_walked_once(some_talks, monkeypatch):
+    """Each fragment spreading the next twice doubles the work at every level if every
+    spread is walked again (2**12 walks here; at 40 levels, a document of 400 tokens,
+    it would never end). Its cost, 40,960, is refused after walking each fragment once."""
+    from schema.limits import _Walker
+
+    walks = []
+    original = _Walker.selection
+    monkeypatch.setattr(
+        _Walker, "selection", lambda self, *args: walks.append(1) or original(self, *args)
+    )
+    levels = 12
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    fragments.append(f"fragment F{levels} on Query {{ talks(first: 10) {{ totalCount }} }}")
+    error = refused_without_sql("{ ...F0 } " + " ".join(fragments))
+    assert "could return up to 40,960 objects" in error["message"]
+    assert len(walks) < 10 * levels
