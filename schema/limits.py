@@ -211,18 +211,6 @@ def check_cost(schema: GraphQLSchema, operation: OperationDefinitionNode, docume
         )
 
 
-class CostLimit(SchemaExtension):
-    """Refuses, before execution, an operation that could return too many objects."""
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        operation = get_operation_ast(document, context.operation_name)
-        if operation is not None:
-            check_cost(context.schema._schema, operation, document, context.variables)
-        yield
-
-
 def _fields(selection_set: SelectionSetNode, fragments: dict) -> Iterator[tuple[FieldNode, bool]]:
     """Every field selected, and each fragment's fields once, however often it is spread;
     with whether the field is a root one (right in `selection_set`)."""
@@ -261,10 +249,27 @@ def _value(node: ValueNode, variables: dict, defaults: dict) -> object:
     return None
 
 
-class UnstorableText(SchemaExtension):
-    """Refuses, before execution, text in an operation's arguments that no database
-    stores alike (`talks.text`): one client error, whichever database answers. The input
-    of a mutation itself is the services' to judge: they answer with an OperationInfo."""
+def check_text(operation: OperationDefinitionNode, document, variables: dict) -> None:
+    """Refuse text in the operation's arguments that no database stores alike
+    (`talks.text`): one client error, whichever database answers. The input of a mutation
+    itself is the services' to judge: they answer with an OperationInfo."""
+    defaults = {
+        definition.variable.name.value: definition.default_value
+        for definition in operation.variable_definitions or ()
+    }
+    mutation = operation.operation is OperationType.MUTATION
+    for field, root in _fields(operation.selection_set, _fragments(document)):
+        if mutation and root:
+            continue
+        for argument in field.arguments or ():
+            value = _value(argument.value, variables, defaults)
+            for where, error in bad_text(value, argument.name.value):
+                raise BadUserInput(f"`{where}`: {error.messages[0]}", argument=where)
+
+
+class OperationChecks(SchemaExtension):
+    """Refuses, before execution, an operation that could return too many objects or
+    that asks with text no database stores."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -272,18 +277,8 @@ class UnstorableText(SchemaExtension):
         operation = get_operation_ast(document, context.operation_name)
         if operation is not None:
             variables = context.variables or {}
-            defaults = {
-                definition.variable.name.value: definition.default_value
-                for definition in operation.variable_definitions or ()
-            }
-            mutation = operation.operation is OperationType.MUTATION
-            for field, root in _fields(operation.selection_set, _fragments(document)):
-                if mutation and root:
-                    continue
-                for argument in field.arguments or ():
-                    value = _value(argument.value, variables, defaults)
-                    for where, error in bad_text(value, argument.name.value):
-                        raise BadUserInput(f"`{where}`: {error.messages[0]}", argument=where)
+            check_cost(context.schema._schema, operation, document, variables)
+            check_text(operation, document, variables)
         yield
 
 
@@ -302,6 +297,5 @@ def limit_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtens
         lambda: ParserCache(maxsize=CACHE_SIZE),
         _rules,
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        CostLimit,
-        UnstorableText,
+        OperationChecks,
     ]

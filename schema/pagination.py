@@ -248,21 +248,21 @@ class TalkPagesField(StrawberryField):
 
     def run(self, root, info: Info, ask: Callable[[], Page]) -> Any:
         context = info.context
-        memo = (self.parent, field_key(info.path))
-        found = context.pages.get(memo)
-        if found is None:
-            page = ask()
-            fields = node_fields(info)
-            key = TalkPageKey(
-                self.parent,
-                page.filters,
-                page.order,
-                page.rows,
-                columns(models.Talk, fields),
-                joined_event_columns(models.Talk, fields),
-            )
-            found = context.pages[memo] = (key, fields)
-        return _talk_page(context.loaders, self.listing, root.id, *found)
+        served = self.serve(context, root, info.path)
+        if served is not None:
+            return served
+        page = ask()
+        fields = node_fields(info)
+        key = TalkPageKey(
+            self.parent,
+            page.filters,
+            page.order,
+            page.rows,
+            columns(models.Talk, fields),
+            joined_event_columns(models.Talk, fields),
+        )
+        context.pages[(self.parent, field_key(info.path))] = (key, fields)
+        return _talk_page(context.loaders, self.listing, root.id, key, fields)
 
     def serve(self, context: Any, root: Any, path: Any) -> Any:
         """The awaitable page of `root` at `path` if the field's page is worked out."""

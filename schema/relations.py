@@ -28,7 +28,7 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry_django.fields.field import StrawberryDjangoField
 
-from schema.loaders import MISSING, NONE, DataLoader, Loaders, loaded
+from schema.loaders import MISSING, NONE, DataLoader, Loaders
 from schema.lookahead import SelectedField, subfields
 
 _id = attrgetter("id")  # every model's primary key; cheaper to read than `pk`
@@ -78,9 +78,8 @@ class RelationField(StrawberryDjangoField):
 
     def resolve(self, loaders: Loaders, obj: Model) -> Any:
         """The field's value: at once if it was loaded, else an awaitable."""
-        if self.joined is not None and (value := self.joined(obj)) is not MISSING:
-            return value
-        return loaded(self.loader(loaders), self.key(obj))
+        value = self.loaded(loaders, obj)
+        return self.loader(loaders).load(self.key(obj)) if value is MISSING else value
 
     def loaded(self, loaders: Loaders, obj: Model) -> Any:
         """The field's value if it is loaded, else MISSING; loads nothing."""
