@@ -4,16 +4,22 @@
     python3 dev.py serve   # virtualenv + install + migrate + demo data, then the API
     python3 dev.py test    # the whole test suite (extra arguments go to pytest)
     python3 dev.py lock    # rewrite the lock files from pyproject.toml (--upgrade: newest)
+    python3 dev.py vendor  # refresh the committed JavaScript and CSS listed in vendored.json
 
 `serve` and `test` create `.venv` and install the locked versions into it
 (requirements-dev.txt, hashes checked) on first run, and again whenever the lock or
 pyproject.toml changes. The database is DATABASE_URL, by default SQLite in db.sqlite3.
 """
 
+import base64
 import hashlib
+import io
+import json
 import os
 import subprocess
 import sys
+import tarfile
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -99,7 +105,37 @@ def lock(args: list[str]) -> None:
     print("Locked: " + ", ".join(LOCKS), flush=True)
 
 
-COMMANDS = {"serve": serve, "test": test, "lock": lock}
+def vendor(args: list[str]) -> None:
+    """Fetch every package in vendored.json from the npm registry at its pinned version,
+    check the tarball against the registry's integrity hash, copy the listed files (each
+    under its base name) and record their sha256 in vendored.json."""
+    manifest_path = ROOT / "vendored.json"
+    manifest = json.loads(manifest_path.read_text())
+    for package in manifest["packages"]:
+        name, version = package["name"], package["version"]
+        with urllib.request.urlopen(f"https://registry.npmjs.org/{name}/{version}") as answer:
+            dist = json.load(answer)["dist"]
+        with urllib.request.urlopen(dist["tarball"]) as answer:
+            tarball = answer.read()
+        algorithm, _, expected = dist["integrity"].partition("-")
+        if base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode() != expected:
+            sys.exit(f"{name}@{version}: the tarball does not match the registry's {algorithm}")
+        into = ROOT / package["into"]
+        if into.exists():
+            for old in into.iterdir():
+                old.unlink()
+        into.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
+            for member in package["files"]:
+                content = archive.extractfile(f"package/{member}").read()
+                (into / Path(member).name).write_bytes(content)
+                package["files"][member] = hashlib.sha256(content).hexdigest()
+        package["integrity"] = dist["integrity"]
+        print(f"{name}@{version}: {len(package['files'])} files into {package['into']}")
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+COMMANDS = {"serve": serve, "test": test, "lock": lock, "vendor": vendor}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
