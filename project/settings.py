@@ -47,6 +47,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every HTML page (GraphiQL, the admin) loads only what we serve, runs no inline script
+# and cannot be framed (project/security.py). GraphiQL's CSS embeds its fonts and icons
+# as data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # Browser frontends on other origins (django-cors-headers). Tokens travel in the
 # Authorization header, so credentials (cookies) are not shared cross-origin.
@@ -65,12 +80,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "strawberry_django",
+    "schema",  # GraphiQL's page and static files
     "talks",
 ]
 
 MIDDLEWARE = [
     "project.observability.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "project.security.content_security_policy_middleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

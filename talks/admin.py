@@ -8,6 +8,9 @@ from django.utils import timezone
 from talks import services
 from talks.models import ApiToken, Event, Speaker, Talk, TalkSpeaker, Topic
 
+admin.site.site_header = admin.site.site_title = "Conference talks"
+admin.site.index_title = "Catalogue"
+
 
 def _copy_saved(saved: models.Model, obj: models.Model) -> None:
     """Give the admin's in-memory object what the service stored."""

@@ -38,6 +38,22 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
+@pytest.fixture(scope="session", autouse=True)
+def static_root(tmp_path_factory):
+    """The static files collected as a release collects them (the Dockerfile's
+    `collectstatic`), for the servers below, which run with DEBUG off."""
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, "STATIC_ROOT": str(root)},
+        check=True,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STATIC_ROOT", str(root))
+        yield root
+
+
 @contextmanager
 def running_server(database_url: str, **env: str):
     """A uvicorn process on `database_url`; yields its base URL."""
@@ -52,6 +68,7 @@ def running_server(database_url: str, **env: str):
         "SECURE_COOKIES": "0",
         **env,
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' need, not the server's
     process = subprocess.Popen(
         [
             sys.executable,

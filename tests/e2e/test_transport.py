@@ -197,6 +197,27 @@ def test_security_headers(server):
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
+    assert "content-security-policy" not in response.headers  # JSON, not a page
+
+
+def test_every_html_page_has_the_strict_content_security_policy(server):
+    pages = {
+        "GraphiQL": httpx.get(f"{server}/graphql/", headers={"Accept": "text/html"}),
+        "admin login": httpx.get(f"{server}/admin/login/"),
+        "admin redirect target": httpx.get(f"{server}/admin/", follow_redirects=True),
+        "not found": httpx.get(f"{server}/no-such-page/"),
+    }
+    for name, response in pages.items():
+        assert response.headers["content-type"].startswith("text/html"), name
+        policy = dict(
+            directive.strip().split(" ", 1)
+            for directive in response.headers["content-security-policy"].split(";")
+        )
+        assert policy["default-src"] == "'self'", name
+        assert policy["script-src"] == "'self'", name
+        assert policy["frame-ancestors"] == "'none'", name
+        assert policy["object-src"] == "'none'", name
+        assert "unsafe" not in response.headers["content-security-policy"], name
 
 
 def test_request_errors_have_no_data_entry_under_graphql_response_json(server):
