@@ -378,3 +378,28 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class CatalogueVersion(models.Model):
+    """One row: a number that every write to talks, speakers, events, topics or their links
+    moves on, whoever writes (database triggers, migration 0010). Public answers are
+    cached under it, so a write makes them all stale at once."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    version = models.BigIntegerField(default=0, editable=False)
+
+    def __str__(self) -> str:
+        return f"catalogue version {self.version}"
+
+
+class PersistedOperation(models.Model):
+    """An operation registered from a client's manifest (`register_operations`): what
+    `GRAPHQL_PERSISTED_ONLY` lets run, by the SHA-256 of its text."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True, help_text="SHA-256 of `query`.")
+    query = models.TextField(help_text="The operation's GraphQL text.")
+    name = models.CharField(max_length=200, blank=True, help_text="The operation's name.")
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name or 'anonymous operation'} ({self.sha256[:12]}…)"

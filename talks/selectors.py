@@ -17,7 +17,17 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
 from talks import search
-from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, TalkSpeaker, Topic
+from talks.models import (
+    CatalogueVersion,
+    Event,
+    EventKind,
+    Speaker,
+    Talk,
+    TalkKind,
+    TalkLevel,
+    TalkSpeaker,
+    Topic,
+)
 
 TalkTopic = Talk.topics.through
 
@@ -462,3 +472,9 @@ def search_everything(text: str, limit: int) -> list:
     strong = [obj for obj in names if obj.similarity >= search.STRONG_NAME_MATCH]
     weak = [obj for obj in names if obj.similarity < search.STRONG_NAME_MATCH]
     return [*strong, *talks, *weak][:limit]
+
+
+def catalogue_version() -> int:
+    """The number every catalogue write moves on (`CatalogueVersion`); 0 while no write
+    has happened since the table was emptied."""
+    return CatalogueVersion.objects.filter(id=1).values_list("version", flat=True).first() or 0
