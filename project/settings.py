@@ -147,6 +147,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# State shared between workers and app servers: persisted queries, cached answers, rate
+# limits. Redis when REDIS_URL is set; otherwise each process keeps its own in memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "talks",
+            "TIMEOUT": 24 * 3600,
+            # A Redis that does not answer costs a request a fraction of a second, and
+            # then the request goes on without it.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": 24 * 3600,
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -181,6 +205,16 @@ GRAPHQL_MAX_ALIASES = int(os.environ.get("GRAPHQL_MAX_ALIASES", "20"))
 GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "2000"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "20000"))
 GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(100 * 1024)))
+
+# Rate limits per client, in query-cost points a minute (schema/ratelimit.py); 0: none.
+GRAPHQL_RATE_LIMIT_ANONYMOUS = int(os.environ.get("GRAPHQL_RATE_LIMIT_ANONYMOUS", "20000"))
+GRAPHQL_RATE_LIMIT_TOKEN = int(os.environ.get("GRAPHQL_RATE_LIMIT_TOKEN", "200000"))
+
+# Persisted queries and HTTP caching (schema/persisted.py, schema/caching.py).
+GRAPHQL_PERSISTED_ONLY = env_bool("GRAPHQL_PERSISTED_ONLY", default=False)
+GRAPHQL_CACHE_MAX_AGE = int(os.environ.get("GRAPHQL_CACHE_MAX_AGE", "60"))
+# The largest answer the shared response cache keeps; larger ones are executed each time.
+GRAPHQL_CACHE_MAX_BYTES = int(os.environ.get("GRAPHQL_CACHE_MAX_BYTES", str(256 * 1024)))
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,16 @@ from strawberry.extensions import SchemaExtension
 
 from project.observability import current_request_id, operation_label
 
+
+class RequestError(Exception):
+    """A request that cannot be run as GraphQL; answered with `status` and one error."""
+
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", headers=None):
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+        self.headers = headers or {}
+
+
 BAD_USER_INPUT = "BAD_USER_INPUT"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"

@@ -16,7 +16,7 @@ needs the variables, so it is computed for each request, after validation and be
 execution: a walk over the document, no SQL.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from django.conf import settings
 from graphql import (
@@ -52,6 +52,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema import ratelimit
 from schema.errors import QUERY_TOO_COMPLEX, BadUserInput
 from talks.text import bad_text
 
@@ -196,11 +197,13 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def check_cost(schema: GraphQLSchema, operation: OperationDefinitionNode, document, variables):
-    """Raise a GraphQL error if the operation could return more objects than allowed."""
+def check_cost(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, document, variables
+) -> int:
+    """The operation's cost; a GraphQL error if it could return more objects than allowed."""
     root = schema.get_root_type(operation.operation)
     if root is None:
-        return
+        return 0
     walker = _Walker(schema, _fragments(document), variables)
     _, cost = walker.selection(operation.selection_set, root)
     if cost > settings.GRAPHQL_MAX_COST:
@@ -209,6 +212,7 @@ def check_cost(schema: GraphQLSchema, operation: OperationDefinitionNode, docume
             f"{settings.GRAPHQL_MAX_COST:,}. Ask for smaller pages or fewer nested lists.",
             operation,
         )
+    return cost
 
 
 def _fields(selection_set: SelectionSetNode, fragments: dict) -> Iterator[tuple[FieldNode, bool]]:
@@ -268,17 +272,24 @@ def check_text(operation: OperationDefinitionNode, document, variables: dict) ->
 
 
 class OperationChecks(SchemaExtension):
-    """Refuses, before execution, an operation that could return too many objects or
-    that asks with text no database stores."""
+    """Refuses, before execution, an operation that could return too many objects, that
+    asks with text no database stores, or whose client has spent its rate limit."""
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name)
         if operation is not None:
             variables = context.variables or {}
-            check_cost(context.schema._schema, operation, document, variables)
+            cost = check_cost(context.schema._schema, operation, document, variables)
             check_text(operation, document, variables)
+            request = getattr(context.context, "request", None)
+            if request is not None:
+                standing = await ratelimit.charge(request, cost)
+                if standing is not None and not standing.allowed:
+                    raise GraphQLError(
+                        ratelimit.refusal(standing), extensions={"code": ratelimit.RATE_LIMITED}
+                    )
         yield
 
 

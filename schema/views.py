@@ -42,7 +42,9 @@ from strawberry.types.graphql import OperationType
 
 from project.security import HEADER as CSP_HEADER
 from project.security import policy_text
+from schema import caching, persisted, ratelimit
 from schema.context import Context
+from schema.errors import RequestError
 from talks.tokens import InvalidToken, token_user
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -69,15 +71,6 @@ def graphiql_page(request: HttpRequest) -> HttpResponse:
     directives["style-src"] = [*directives["style-src"], GRAPHIQL_SCROLL_LOCK_STYLE]
     response[CSP_HEADER] = policy_text(directives)
     return response
-
-
-class RequestError(Exception):
-    """A request that cannot be run as GraphQL; answered with `status` and one error."""
-
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", headers=None):
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code
-        self.headers = headers or {}
 
 
 def database_unavailable() -> RequestError:
@@ -156,15 +149,16 @@ def request_parameters(request: HttpRequest) -> GraphQLRequestData:
     if not isinstance(data, dict):
         raise RequestError(400, "The request body must be a JSON object.")
     query = data.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestError(400, "The request has no GraphQL `query` string.")
+    if query is not None and not isinstance(query, str):
+        raise RequestError(400, "`query` must be a string.")
     for name in ("variables", "extensions"):
         if data.get(name) is not None and not isinstance(data[name], dict):
             raise RequestError(400, f"`{name}` must be a JSON object.")
     if data.get("operationName") is not None and not isinstance(data["operationName"], str):
         raise RequestError(400, "`operationName` must be a string.")
     return GraphQLRequestData(
-        query=query,
+        # A blank text is no text: a persisted query's hash may stand in for it.
+        query=query if query and query.strip() else None,
         variables=data.get("variables"),
         operation_name=data.get("operationName"),
         extensions=data.get("extensions"),
@@ -205,18 +199,55 @@ class GraphQLView(AsyncGraphQLView):
                 raise RequestError(
                     405, "Use GET or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
                 )
-            return await self.run(request=request)
+            if caching.is_public(request):
+                response = await self.public_get(request)
+            else:
+                response = caching.mark_private(await self.run(request=request))
         except (RequestError, HTTPException) as error:
-            if isinstance(error, HTTPException):  # one of strawberry's own refusals
-                error = RequestError(error.status_code, error.reason)
-            body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-            media_type = response_media_type(request) or JSON
-            response = HttpResponse(
-                json_bytes(body), status=error.status, content_type=f"{media_type}; charset=utf-8"
-            )
-            for name, value in error.headers.items():
-                response[name] = value
-            return response
+            response = caching.mark_private(self.error_response(request, error))
+        return ratelimit.add_headers(request, response)
+
+    async def public_get(self, request: HttpRequest) -> HttpResponse:
+        """A public read: 304 or the kept answer while the catalogue is unchanged, else
+        executed (and kept when it has no errors)."""
+        media_type = response_media_type(request)
+        if media_type is None:
+            raise RequestError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.", "NOT_ACCEPTABLE")
+        data = request_parameters(request)
+        standing = await ratelimit.charge(request, ratelimit.CACHED_COST)
+        if standing is not None and not standing.allowed:
+            raise ratelimit.request_error(standing)
+        operation = await persisted.operation_of(request, data.query, data.extensions)
+        request.operation_text = operation
+        try:
+            version = await caching.current_version()
+        except (OperationalError, InterfaceError) as error:
+            raise database_unavailable() from error
+        tag = caching.entity_tag(
+            version, media_type, operation.query, data.variables, data.operation_name
+        )
+        if caching.matches(request.headers.get("If-None-Match"), tag):
+            return caching.not_modified(tag)
+        kept = await caching.recall(tag)
+        if kept is not None:
+            return caching.mark_public(HttpResponse(kept.body, content_type=kept.content_type), tag)
+        response = await self.run(request=request)
+        if response.status_code != 200 or getattr(request, "graphql_had_errors", True):
+            return caching.mark_private(response)
+        await caching.keep(tag, response)
+        return caching.mark_public(response, tag)
+
+    def error_response(self, request: HttpRequest, error: Exception) -> HttpResponse:
+        if isinstance(error, HTTPException):  # one of strawberry's own refusals
+            error = RequestError(error.status_code, error.reason)
+        body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+        media_type = response_media_type(request) or JSON
+        response = HttpResponse(
+            json_bytes(body), status=error.status, content_type=f"{media_type}; charset=utf-8"
+        )
+        for name, value in error.headers.items():
+            response[name] = value
+        return response
 
     async def get_sub_response(self, request: HttpRequest) -> TemporalHttpResponse:
         sub_response = TemporalHttpResponse()
@@ -238,12 +269,15 @@ class GraphQLView(AsyncGraphQLView):
             raise database_unavailable() from error
         if user is not None:
             request.graphql_user_id = user.pk
+        request.graphql_token_user = user
         return Context(request=request, response=response, token_user=user)
 
     def should_render_graphql_ide(self, request) -> bool:
         # API clients that accept anything (*/*) get JSON; browsers ask for HTML.
-        return super().should_render_graphql_ide(request) and "text/html" in request.headers.get(
-            "Accept", ""
+        return (
+            super().should_render_graphql_ide(request)
+            and "text/html" in request.headers.get("Accept", "")
+            and "extensions" not in request.query_params  # a persisted query's GET
         )
 
     async def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
@@ -253,7 +287,17 @@ class GraphQLView(AsyncGraphQLView):
         request = request_adapter.request
         if response_media_type(request) is None:
             raise RequestError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.", "NOT_ACCEPTABLE")
-        return request_parameters(request)
+        data = request_parameters(request)
+        operation = getattr(request, "operation_text", None)  # a public GET has it
+        if operation is None:
+            operation = await persisted.operation_of(request, data.query, data.extensions)
+            request.operation_text = operation
+        return GraphQLRequestData(
+            query=operation.query,
+            variables=data.variables,
+            operation_name=data.operation_name,
+            extensions=data.extensions,
+        )
 
     async def execute_single(
         self, request, request_adapter, sub_response, context, root_value, request_data
@@ -283,14 +327,17 @@ class GraphQLView(AsyncGraphQLView):
             sub_response.status_code, sub_response["Retry-After"] = 503, "5"
             outage = GraphQLError(DATABASE_DOWN, extensions={"code": "SERVICE_UNAVAILABLE"})
             return ExecutionResult(data=None, errors=[outage])
-        if (
-            isinstance(result, PreExecutionError)
-            and response_media_type(request) == GRAPHQL_RESPONSE
-        ):
+        if (refused := ratelimit.refused(request)) is not None:
+            sub_response.status_code = 429
+            sub_response["Retry-After"] = str(refused.retry_after())
+        elif not isinstance(result, PreExecutionError):
+            await persisted.keep(request.operation_text)
+        elif response_media_type(request) == GRAPHQL_RESPONSE:
             sub_response.status_code = 400
         return result
 
     async def process_result(self, request: HttpRequest, result: ExecutionResult) -> dict:
+        request.graphql_had_errors = bool(result.errors)
         body = process_result(result)
         if (
             isinstance(result, PreExecutionError)

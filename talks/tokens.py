@@ -41,7 +41,8 @@ def token_revoke(*, user, name: str | None = None) -> int:
 
 
 def token_user(secret: str):
-    """The active user a token secret belongs to; InvalidToken otherwise."""
+    """The active user a token secret belongs to, with the token as `user.api_token`;
+    InvalidToken otherwise."""
     if not secret.startswith(ApiToken.SECRET_PREFIX) or len(secret) > 200:
         raise InvalidToken("The bearer token is malformed.")
     token = (
@@ -59,7 +60,9 @@ def token_user(secret: str):
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         with transaction.atomic():
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    user = token.user
+    user.api_token = token
+    return user
 
 
 def user_by_username(username: str):

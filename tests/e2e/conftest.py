@@ -66,6 +66,7 @@ def running_server(database_url: str, **env: str):
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
+        "REDIS_URL": "",  # each server on its own unless a test shares one Redis
         **env,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' need, not the server's

@@ -6,10 +6,7 @@ connections (the database is down) or swallow them (a network black hole) and th
 carry traffic again, without touching the PostgreSQL server other tests share.
 """
 
-import contextlib
 import io
-import socket
-import threading
 
 import httpx
 import pytest
@@ -17,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.e2e.conftest import running_server, test_database_url
+from tests.e2e.proxy import FaultyProxy
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,60 +22,6 @@ pytestmark = [
 ]
 
 QUERY = {"query": '{ event(slug: "djangocon-us-2011") { name talkCount } }'}
-
-
-class FaultyProxy:
-    """Forwards 127.0.0.1:<port> to the database; mode: "up", "refuse" or "blackhole"."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        self.mode = "up"
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.mode == "refuse":
-                client.close()
-                continue
-            self.open.append(client)
-            if self.mode == "blackhole":
-                continue  # never answered
-            upstream = socket.create_connection(self.target)
-            self.open.append(upstream)
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def cut(self, mode: str) -> None:
-        """Switch to `mode` and drop every connection in flight."""
-        self.mode = mode
-        for sock in self.open:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self.open.clear()
-
-    def close(self) -> None:
-        self.cut("refuse")
-        self.listener.close()
 
 
 @pytest.fixture

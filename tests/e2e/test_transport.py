@@ -46,7 +46,7 @@ CASES = [
     ),
     ("malformed JSON", "POST", {}, b"{not json", 400, JSON_TYPE, "not valid JSON"),
     ("no query", "POST", {}, {"variables": {}}, 400, JSON_TYPE, "no GraphQL `query`"),
-    ("query not a string", "POST", {}, {"query": 123}, 400, JSON_TYPE, "no GraphQL `query`"),
+    ("query not a string", "POST", {}, {"query": 123}, 400, JSON_TYPE, "`query` must be a string"),
     (
         "variables a list",
         "POST",

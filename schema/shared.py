@@ -1,0 +1,26 @@
+"""What every worker shares through Redis (persisted queries, cached answers, rate-limit
+buckets) is an optimisation, never a dependency: when Redis does not answer, each user
+of it logs once and goes on without it for a few seconds, instead of every request
+waiting for Redis's timeout."""
+
+import logging
+import time
+
+RETRY_AFTER_SECONDS = 5.0
+
+logger = logging.getLogger("talks.redis")
+
+
+class Outage:
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.until = 0.0
+
+    def ongoing(self) -> bool:
+        return time.monotonic() < self.until
+
+    def began(self) -> None:
+        self.until = time.monotonic() + RETRY_AFTER_SECONDS
+        logger.warning(
+            "Redis unavailable: %s for %.0f s", self.what, RETRY_AFTER_SECONDS, exc_info=True
+        )
