@@ -90,12 +90,14 @@ def pytest_terminal_summary(terminalreporter):
 
 
 class PageRecord:
-    """Every request a page made, and what the browser console said."""
+    """Every request a page made, the answers it got, and what the browser console said."""
 
     def __init__(self, page) -> None:
         self.requests: list[str] = []
+        self.responses: list = []  # Playwright's Response objects
         self.console: list[str] = []
         page.on("request", lambda request: self.requests.append(request.url))
+        page.on("response", lambda response: self.responses.append(response))
         page.on("console", lambda message: self.console.append(message.text))
         page.on("pageerror", lambda error: self.console.append(f"uncaught: {error}"))
 

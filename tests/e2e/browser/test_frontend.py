@@ -4,7 +4,7 @@ CORS_ALLOWED_ORIGINS, and the browser refuses it the answers when it is not."""
 
 import io
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import httpx
 import pytest
@@ -74,6 +74,33 @@ def test_the_frontend_lists_searches_and_loads_more(origins, browser_page):
 
     assert page.record.hosts() == {"127.0.0.1"}
     assert not [line for line in page.record.console if "CORS" in line]
+
+    # Every query went as a persisted GET; the answers are public and cacheable.
+    api_calls = [r for r in page.record.responses if r.url.startswith(f"{api}/graphql/")]
+    assert api_calls and {r.request.method for r in api_calls} == {"GET"}
+    assert all("persistedQuery" in unquote(r.url) for r in api_calls)
+    by_hash = [r for r in api_calls if "query=" not in r.url]
+    answered = [r for r in by_hash if "errors" not in r.json()]
+    assert answered, "some queries were answered by hash alone"
+    unknown = [r for r in by_hash if "errors" in r.json()]
+    assert len(unknown) == 1, "the text was sent once, for the first query"
+    assert unknown[0].json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert all(r.headers["cache-control"].startswith("public") for r in answered)
+
+
+def test_a_reload_is_answered_by_hash_from_the_cache(origins, browser_page):
+    api, allowed, _ = origins
+    page = browser_page
+    open_frontend(page, allowed, api)
+    page.locator("#status").get_by_text("of ").wait_for()
+    first = shown_titles(page)
+    page.record.responses.clear()
+    page.reload()
+    page.locator("#status").get_by_text("of ").wait_for()
+    assert shown_titles(page) == first
+    api_calls = [r for r in page.record.responses if r.url.startswith(f"{api}/graphql/")]
+    assert api_calls, "the answer came from the network or the browser's HTTP cache"
+    assert all("query=" not in r.url for r in api_calls), "the hash alone was enough"
 
 
 def test_an_origin_the_api_does_not_allow_gets_no_answers(origins, browser_page):
