@@ -23,7 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from schema.persisted import cache_get, cache_set
-from talks.selectors import catalogue_version
+from talks.versions import current_catalogue_version
 
 ANSWER_PREFIX = "answer:"
 VARY = "Accept, Origin"
@@ -48,7 +48,7 @@ def entity_tag(version: int, media_type: str, query: str, variables, operation_n
 
 
 async def current_version() -> int:
-    return await sync_to_async(catalogue_version)()
+    return await sync_to_async(current_catalogue_version)()
 
 
 def matches(if_none_match: str | None, tag: str) -> bool:

@@ -15,13 +15,14 @@ anything else is refused with PERSISTED_QUERY_NOT_ALLOWED before it is parsed, e
 for a staff user (token or session), who may send any query.
 """
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db import transaction
 from django.http import HttpRequest
 from graphql import GraphQLError, parse, validate
@@ -74,11 +75,19 @@ def persisted_hash(extensions: dict | None) -> str | None:
 cache_outage = Outage("persisted queries and cached answers are skipped")
 
 
+@functools.cache
+def shared_cache():
+    """One cache backend for the process. Django gives each request (each async context)
+    a backend of its own, whose Redis connection pool, and so connection, would be new
+    for every request."""
+    return caches.create_connection(DEFAULT_CACHE_ALIAS)
+
+
 async def cache_get(key: str):
     if cache_outage.ongoing():
         return None
     try:
-        return await cache.aget(key)
+        return await shared_cache().aget(key)
     except (RedisError, OSError):
         cache_outage.began()
         return None
@@ -88,7 +97,7 @@ async def cache_set(key: str, value) -> None:
     if cache_outage.ongoing():
         return
     try:
-        await cache.aset(key, value)
+        await shared_cache().aset(key, value)
     except (RedisError, OSError):
         cache_outage.began()
 
@@ -120,13 +129,15 @@ async def operation_of(request: HttpRequest, query: str | None, extensions: dict
         raise RequestError(
             400, "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`."
         )
+    if query is None and sha256 is None:
+        raise RequestError(400, "The request has no GraphQL `query` string.")
     if settings.GRAPHQL_PERSISTED_ONLY:
-        known = await registered_query(sha256 or sha256_of(query or ""))
+        known = await registered_query(sha256 or sha256_of(query))
         if known is not None:
             return OperationText(known, sha256)
-        if query is None and sha256 is not None:
+        if query is None:
             raise RequestError(200, "PersistedQueryNotFound", NOT_FOUND)
-        if query is not None and await _may_send_anything(request):
+        if await _may_send_anything(request):
             return OperationText(query, sha256)
         raise RequestError(
             400,
@@ -134,8 +145,6 @@ async def operation_of(request: HttpRequest, query: str | None, extensions: dict
             NOT_ALLOWED,
         )
     if sha256 is None:
-        if query is None:
-            raise RequestError(400, "The request has no GraphQL `query` string.")
         return OperationText(query)
     if query is not None:
         return OperationText(query, sha256, keep_after_validation=True)
@@ -206,5 +215,5 @@ def register_operations(operations: dict[str, str], *, prune: bool = False) -> d
             stale = set(existing) - set(operations)
             counts["removed"] = PersistedOperation.objects.filter(sha256__in=stale).delete()[0]
             for sha256 in stale:
-                cache.delete(REGISTERED_PREFIX + sha256)
+                shared_cache().delete(REGISTERED_PREFIX + sha256)
     return counts

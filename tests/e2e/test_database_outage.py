@@ -44,6 +44,7 @@ def ask(base: str) -> httpx.Response:
 def test_outage_is_a_fast_503_and_the_service_recovers(proxied_server, outage):
     base, proxy = proxied_server
     assert ask(base).json()["data"]["event"]["talkCount"] == 7
+    assert httpx.get(f"{base}/graphql/", params=QUERY, timeout=10).status_code == 200
 
     proxy.cut(outage)
     for _ in range(3):
@@ -54,6 +55,11 @@ def test_outage_is_a_fast_503_and_the_service_recovers(proxied_server, outage):
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert "database is unavailable" in body["errors"][0]["message"]
+    # A public GET reads the catalogue version on a connection kept open for it
+    # (talks/versions.py), which the outage broke: 503 too, and back afterwards.
+    public = httpx.get(f"{base}/graphql/", params=QUERY, timeout=10)
+    assert public.status_code == 503
+    assert public.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 503
 
@@ -62,3 +68,5 @@ def test_outage_is_a_fast_503_and_the_service_recovers(proxied_server, outage):
     assert response.status_code == 200
     assert response.json()["data"]["event"]["talkCount"] == 7
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+    public = httpx.get(f"{base}/graphql/", params=QUERY, timeout=10)
+    assert public.status_code == 200 and public.headers["Cache-Control"].startswith("public")
