@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "project.security.content_security_policy_middleware",
     "corsheaders.middleware.CorsMiddleware",
+    # 304s and kept answers to public GETs, before what only sessions need.
+    "schema.views.public_read_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -118,8 +118,10 @@ async def registered_query(sha256: str) -> str | None:
 
 
 async def _may_send_anything(request: HttpRequest) -> bool:
-    user = getattr(request, "graphql_token_user", None) or await request.auser()
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    user = getattr(request, "graphql_token_user", None)
+    if user is None and hasattr(request, "auser"):  # not on a public GET: no session
+        user = await request.auser()
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 
 
 async def operation_of(request: HttpRequest, query: str | None, extensions: dict | None):

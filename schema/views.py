@@ -29,7 +29,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils.decorators import classonlymethod
+from django.utils.decorators import async_only_middleware, classonlymethod
 from django.views.decorators.csrf import csrf_exempt
 from graphql import GraphQLError
 from strawberry.django.views import AsyncGraphQLView, TemporalHttpResponse
@@ -47,6 +47,7 @@ from schema.context import Context
 from schema.errors import RequestError
 from talks.tokens import InvalidToken, token_user
 
+GRAPHQL_PATH = "/graphql/"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 DATABASE_DOWN = "The database is unavailable; please retry shortly."
@@ -180,6 +181,79 @@ async def bearer_user(request: HttpRequest):
     return await sync_to_async(token_user)(secret.strip())
 
 
+def error_response(request: HttpRequest, error: Exception) -> HttpResponse:
+    """A request error (ours or one of strawberry's refusals) as a GraphQL error body."""
+    if isinstance(error, HTTPException):
+        error = RequestError(error.status_code, error.reason)
+    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+    media_type = response_media_type(request) or JSON
+    response = HttpResponse(
+        json_bytes(body), status=error.status, content_type=f"{media_type}; charset=utf-8"
+    )
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+async def public_answer(request: HttpRequest) -> HttpResponse | None:
+    """A 304 or the kept answer for a public GET while the catalogue is unchanged; None
+    when the view must execute it (it then keeps the answer under `request.public_tag`).
+
+    A query sent by hash alone is tagged by its hash, so its text is looked up only when
+    it has to run; under GRAPHQL_PERSISTED_ONLY the hash is checked against the safelist
+    first, every time."""
+    media_type = response_media_type(request)
+    if media_type is None:
+        return None  # the view answers 406
+    data = request_parameters(request)
+    standing = await ratelimit.charge(request, ratelimit.CACHED_COST)
+    if standing is not None and not standing.allowed:
+        raise ratelimit.request_error(standing)
+    sha256 = persisted.persisted_hash(data.extensions)
+    if settings.GRAPHQL_PERSISTED_ONLY or data.query is not None:
+        operation = await persisted.operation_of(request, data.query, data.extensions)
+        request.operation_text, identity = operation, operation.query
+    elif sha256 is not None:
+        identity = f"sha256:{sha256}"
+    else:
+        return None  # no query: the view says so
+    try:
+        version = await caching.current_version()
+    except (OperationalError, InterfaceError) as error:
+        raise database_unavailable() from error
+    tag = caching.entity_tag(version, media_type, identity, data.variables, data.operation_name)
+    request.public_tag = tag
+    if caching.matches(request.headers.get("If-None-Match"), tag):
+        return caching.not_modified(tag)
+    kept = await caching.recall(tag)
+    if kept is None:
+        return None
+    return caching.mark_public(HttpResponse(kept.body, content_type=kept.content_type), tag)
+
+
+@async_only_middleware
+def public_read_middleware(get_response):
+    """Answers public GETs of /graphql/ that need no execution (a 304, a kept answer)
+    before the session, CSRF, authentication and messages middleware, which such a
+    request has no use for: placed after CorsMiddleware, so the answer still gets the
+    CORS, security and request-id headers of every other."""
+
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        if request.path_info != GRAPHQL_PATH or not caching.is_public(request):
+            return await get_response(request)
+        try:
+            answer = await public_answer(request)
+        except RequestError as error:
+            answer = caching.mark_private(error_response(request, error))
+        if answer is None:
+            return await get_response(request)
+        answer["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+        answer["Content-Length"] = str(len(answer.content))
+        return ratelimit.add_headers(request, answer)
+
+    return middleware
+
+
 class GraphQLView(AsyncGraphQLView):
     @classonlymethod
     def for_settings(cls, schema):
@@ -199,55 +273,20 @@ class GraphQLView(AsyncGraphQLView):
                 raise RequestError(
                     405, "Use GET or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
                 )
-            if caching.is_public(request):
-                response = await self.public_get(request)
+            tag = getattr(request, "public_tag", None)  # public_read_middleware's
+            response = await self.run(request=request)
+            if (
+                tag is not None
+                and response.status_code == 200
+                and not getattr(request, "graphql_had_errors", True)
+            ):
+                await caching.keep(tag, response)
+                caching.mark_public(response, tag)
             else:
-                response = caching.mark_private(await self.run(request=request))
+                caching.mark_private(response)
         except (RequestError, HTTPException) as error:
-            response = caching.mark_private(self.error_response(request, error))
+            response = caching.mark_private(error_response(request, error))
         return ratelimit.add_headers(request, response)
-
-    async def public_get(self, request: HttpRequest) -> HttpResponse:
-        """A public read: 304 or the kept answer while the catalogue is unchanged, else
-        executed (and kept when it has no errors)."""
-        media_type = response_media_type(request)
-        if media_type is None:
-            raise RequestError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.", "NOT_ACCEPTABLE")
-        data = request_parameters(request)
-        standing = await ratelimit.charge(request, ratelimit.CACHED_COST)
-        if standing is not None and not standing.allowed:
-            raise ratelimit.request_error(standing)
-        operation = await persisted.operation_of(request, data.query, data.extensions)
-        request.operation_text = operation
-        try:
-            version = await caching.current_version()
-        except (OperationalError, InterfaceError) as error:
-            raise database_unavailable() from error
-        tag = caching.entity_tag(
-            version, media_type, operation.query, data.variables, data.operation_name
-        )
-        if caching.matches(request.headers.get("If-None-Match"), tag):
-            return caching.not_modified(tag)
-        kept = await caching.recall(tag)
-        if kept is not None:
-            return caching.mark_public(HttpResponse(kept.body, content_type=kept.content_type), tag)
-        response = await self.run(request=request)
-        if response.status_code != 200 or getattr(request, "graphql_had_errors", True):
-            return caching.mark_private(response)
-        await caching.keep(tag, response)
-        return caching.mark_public(response, tag)
-
-    def error_response(self, request: HttpRequest, error: Exception) -> HttpResponse:
-        if isinstance(error, HTTPException):  # one of strawberry's own refusals
-            error = RequestError(error.status_code, error.reason)
-        body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-        media_type = response_media_type(request) or JSON
-        response = HttpResponse(
-            json_bytes(body), status=error.status, content_type=f"{media_type}; charset=utf-8"
-        )
-        for name, value in error.headers.items():
-            response[name] = value
-        return response
 
     async def get_sub_response(self, request: HttpRequest) -> TemporalHttpResponse:
         sub_response = TemporalHttpResponse()

@@ -130,3 +130,26 @@ def test_an_answer_with_errors_is_not_kept():
         again = public_get(client, query)
     assert "talks_talk" in tables_read(queries.captured_queries)  # executed again
     assert again["Cache-Control"] == "no-store"
+
+
+def test_answers_from_the_cache_carry_the_headers_of_executed_ones(settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://frontend.example"]
+    client, query = Client(), query_text()
+    origin = {"Origin": "https://frontend.example"}
+    executed = public_get(client, query, **origin)
+    cached = public_get(client, query, **origin)
+    revalidated = public_get(client, query, **origin, **{"If-None-Match": executed["ETag"]})
+    assert revalidated.status_code == 304
+    for name in (
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Access-Control-Allow-Origin",
+        "Vary",
+        "Cache-Control",
+        "ETag",
+    ):
+        assert executed[name] == cached[name] == revalidated[name], name
+    assert cached["Content-Type"] == executed["Content-Type"]
+    assert cached["Content-Length"] == str(len(executed.content))
+    assert executed["X-Request-ID"] != cached["X-Request-ID"]
