@@ -22,7 +22,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from schema.persisted import cache_get, cache_set
+from schema.persisted import cache_get_now, cache_set
 from talks.versions import current_catalogue_version
 
 ANSWER_PREFIX = "answer:"
@@ -47,8 +47,28 @@ def entity_tag(version: int, media_type: str, query: str, variables, operation_n
     return '"' + hashlib.sha256(identity.encode()).hexdigest()[:40] + '"'
 
 
-async def current_version() -> int:
-    return await sync_to_async(current_catalogue_version)()
+NOT_MODIFIED = "not modified"
+
+
+def _look_up(media_type, identity, variables, operation_name, if_none_match):
+    version = current_catalogue_version()
+    tag = entity_tag(version, media_type, identity, variables, operation_name)
+    if matches(if_none_match, tag):
+        return tag, NOT_MODIFIED
+    kept = cache_get_now(ANSWER_PREFIX + tag)
+    return tag, None if kept is None else Answer(*kept)
+
+
+async def look_up(request: HttpRequest, media_type: str, identity: str, data):
+    """The public GET's tag, and NOT_MODIFIED, the kept Answer or None (execute it):
+    the version read and the cache read in one trip to a worker thread."""
+    return await sync_to_async(_look_up)(
+        media_type,
+        identity,
+        data.variables,
+        data.operation_name,
+        request.headers.get("If-None-Match"),
+    )
 
 
 def matches(if_none_match: str | None, tag: str) -> bool:
@@ -61,11 +81,6 @@ def matches(if_none_match: str | None, tag: str) -> bool:
 class Answer:
     body: bytes
     content_type: str
-
-
-async def recall(tag: str) -> Answer | None:
-    kept = await cache_get(ANSWER_PREFIX + tag)
-    return None if kept is None else Answer(*kept)
 
 
 async def keep(tag: str, response: HttpResponse) -> None:

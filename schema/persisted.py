@@ -83,6 +83,18 @@ def shared_cache():
     return caches.create_connection(DEFAULT_CACHE_ALIAS)
 
 
+def cache_get_now(key: str):
+    """What the cache holds under `key` (None when nothing, or when it does not answer),
+    for code already on a worker thread."""
+    if cache_outage.ongoing():
+        return None
+    try:
+        return shared_cache().get(key)
+    except (RedisError, OSError):
+        cache_outage.began()
+        return None
+
+
 async def cache_get(key: str):
     if cache_outage.ongoing():
         return None

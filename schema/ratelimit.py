@@ -101,14 +101,15 @@ class SharedBuckets:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.clients: dict[int, Redis] = {}  # one per event loop: connections belong to one
+        self.clients: dict = {}  # the script, by event loop: connections belong to one
         self.outage = Outage("requests are not rate limited")
 
-    def client(self) -> Redis:
+    def client(self):
         loop = asyncio.get_running_loop()
         client = self.clients.get(id(loop))
         if client is None:
-            client = Redis.from_url(self.url, socket_connect_timeout=0.25, socket_timeout=0.25)
+            redis = Redis.from_url(self.url, socket_connect_timeout=0.25, socket_timeout=0.25)
+            client = redis.register_script(TAKE)  # EVALSHA, the text sent only once
             self.clients = {id(loop): client}  # a new loop (tests) replaces the old ones
         return client
 
@@ -116,7 +117,8 @@ class SharedBuckets:
         if self.outage.ongoing():
             return None
         try:
-            taken, points = await self.client().eval(TAKE, 1, key, capacity, capacity / 60, cost)
+            take = self.client()
+            taken, points = await take(keys=[key], args=[capacity, capacity / 60, cost])
         except (RedisError, OSError):
             self.outage.began()
             return None

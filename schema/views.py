@@ -218,17 +218,15 @@ async def public_answer(request: HttpRequest) -> HttpResponse | None:
     else:
         return None  # no query: the view says so
     try:
-        version = await caching.current_version()
+        tag, found = await caching.look_up(request, media_type, identity, data)
     except (OperationalError, InterfaceError) as error:
         raise database_unavailable() from error
-    tag = caching.entity_tag(version, media_type, identity, data.variables, data.operation_name)
     request.public_tag = tag
-    if caching.matches(request.headers.get("If-None-Match"), tag):
+    if found is caching.NOT_MODIFIED:
         return caching.not_modified(tag)
-    kept = await caching.recall(tag)
-    if kept is None:
+    if found is None:
         return None
-    return caching.mark_public(HttpResponse(kept.body, content_type=kept.content_type), tag)
+    return caching.mark_public(HttpResponse(found.body, content_type=found.content_type), tag)
 
 
 @async_only_middleware

@@ -147,3 +147,21 @@ def test_redis_going_away_costs_no_request(servers, outage):
         assert time.monotonic() < deadline, "limits did not come back with Redis"
         time.sleep(0.5)
     assert answer.status_code == 200
+
+
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(transactional_db):
+    """A client that is not the trusted proxy cannot pick its bucket by X-Forwarded-For."""
+    call_command("load_demo", stdout=io.StringIO())
+    limits = {"GRAPHQL_RATE_LIMIT_ANONYMOUS": str(LIMIT), "FORWARDED_ALLOW_IPS": "10.255.255.1"}
+    with running_server(test_database_url(), **limits) as base:
+        spent = [
+            int(
+                httpx.post(
+                    f"{base}/graphql/",
+                    json={"query": PAGE},
+                    headers=as_client(f"198.51.100.{n}"),
+                ).headers["RateLimit-Remaining"]
+            )
+            for n in range(1, 4)
+        ]
+    assert spent[0] > spent[1] > spent[2], "one bucket, whatever X-Forwarded-For says"
