@@ -27,6 +27,7 @@ from talks.versions import current_catalogue_version
 
 ANSWER_PREFIX = "answer:"
 VARY = "Accept, Origin"
+NOT_MODIFIED = "not modified"  # what a look-up finds when If-None-Match holds the tag
 
 
 def is_public(request: HttpRequest) -> bool:
@@ -40,14 +41,13 @@ def is_public(request: HttpRequest) -> bool:
     )
 
 
-def entity_tag(version: int, media_type: str, query: str, variables, operation_name) -> str:
-    identity = json.dumps(
-        [version, media_type, query, variables, operation_name], sort_keys=True, default=str
+def entity_tag(version: int, media_type: str, identity: str, variables, operation_name) -> str:
+    """The tag of an answer: `identity` is the query's text, or `sha256:<hash>` for a
+    query sent by hash alone."""
+    key = json.dumps(
+        [version, media_type, identity, variables, operation_name], sort_keys=True, default=str
     )
-    return '"' + hashlib.sha256(identity.encode()).hexdigest()[:40] + '"'
-
-
-NOT_MODIFIED = "not modified"
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
 
 
 def _look_up(media_type, identity, variables, operation_name, if_none_match):

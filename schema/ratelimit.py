@@ -101,23 +101,24 @@ class SharedBuckets:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.clients: dict = {}  # the script, by event loop: connections belong to one
+        self.scripts: dict = {}  # by event loop: an asyncio connection belongs to one
         self.outage = Outage("requests are not rate limited")
 
-    def client(self):
+    def script(self):
+        """TAKE on this event loop's client, sent by EVALSHA (its text only once)."""
         loop = asyncio.get_running_loop()
-        client = self.clients.get(id(loop))
-        if client is None:
+        script = self.scripts.get(id(loop))
+        if script is None:
             redis = Redis.from_url(self.url, socket_connect_timeout=0.25, socket_timeout=0.25)
-            client = redis.register_script(TAKE)  # EVALSHA, the text sent only once
-            self.clients = {id(loop): client}  # a new loop (tests) replaces the old ones
-        return client
+            script = redis.register_script(TAKE)
+            self.scripts = {id(loop): script}  # a new loop (tests) replaces the old ones
+        return script
 
     async def take(self, key: str, capacity: int, cost: int) -> tuple[bool, float] | None:
         if self.outage.ongoing():
             return None
         try:
-            take = self.client()
+            take = self.script()
             taken, points = await take(keys=[key], args=[capacity, capacity / 60, cost])
         except (RedisError, OSError):
             self.outage.began()

@@ -13,6 +13,9 @@ for and strawberry does not do:
   `application/json`, as the specification asks for legacy clients;
 - GET runs queries only: a mutation over GET is 405 with `Allow: POST`;
 - database outages are 503 with a SERVICE_UNAVAILABLE error and `Retry-After`.
+And what production clients expect of the endpoint: persisted queries (schema.persisted),
+HTTP caching of public GETs, whose 304s and kept answers `public_read_middleware` gives
+before the session middlewares run (schema.caching), and rate limits (schema.ratelimit).
 """
 
 import json
