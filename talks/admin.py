@@ -6,7 +6,15 @@ from django.db.models import Count
 from django.utils import timezone
 
 from talks import services
-from talks.models import ApiToken, Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.models import (
+    ApiToken,
+    Event,
+    PersistedOperation,
+    Speaker,
+    Talk,
+    TalkSpeaker,
+    Topic,
+)
 
 admin.site.site_header = admin.site.site_title = "Conference talks"
 admin.site.index_title = "Catalogue"
@@ -197,3 +205,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} token(s).")
+
+
+@admin.register(PersistedOperation)
+class PersistedOperationAdmin(admin.ModelAdmin):
+    """The safelist, to read: `manage.py register_operations` adds and prunes it (and
+    clears the cache), so nothing is edited here."""
+
+    list_display = ["name", "sha256", "registered_at"]
+    search_fields = ["name", "sha256", "query"]
+    fields = ["name", "sha256", "query", "registered_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

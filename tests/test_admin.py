@@ -161,3 +161,14 @@ def test_api_tokens_are_listed_and_revocable(editor):
     editor.post("/admin/talks/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_registered_operations_are_listed_but_not_edited(editor):
+    from talks.models import PersistedOperation
+
+    PersistedOperation.objects.create(sha256="a" * 64, query="{ talks { totalCount } }", name="N")
+    listing = editor.get("/admin/talks/persistedoperation/")
+    assert listing.status_code == 200 and "a" * 64 in listing.content.decode()
+    assert editor.get("/admin/talks/persistedoperation/add/").status_code == 403
+    detail = editor.get(f"/admin/talks/persistedoperation/{'a' * 64}/change/")
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
