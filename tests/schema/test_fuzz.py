@@ -1,6 +1,7 @@
 """Operations generated from our own schema, valid and not, with hostile text, through the
 real view: whatever a client sends, the answer is a well-formed GraphQL response, never a
-5xx, never an exception's or a driver's text, and nothing is written without a staff user.
+5xx, never an exception's or a driver's text, and nothing is written without a staff user;
+the same for variables sent as public persisted GETs (the cached path).
 
 Bounded and deterministic for CI (a fixed seed, FUZZ_EXAMPLES examples per test, 60 by
 default). After changing the schema, run a larger search:
@@ -8,6 +9,7 @@ default). After changing the schema, run a larger search:
     FUZZ_EXAMPLES=2000 python3 dev.py test tests/schema/test_fuzz.py
 """
 
+import hashlib
 import io
 import json
 import os
@@ -92,6 +94,26 @@ def catalogue(django_db_setup, django_db_blocker):
 def send(query: str, variables: dict | None = None, **headers) -> dict:
     sent = json.dumps({"query": query, "variables": variables or {}})
     response = Client().post("/graphql/", sent, content_type="application/json", headers=headers)
+    return checked(response, sent)
+
+
+def send_get(query: str, variables, *, by_hash: bool) -> dict:
+    """A public GET, as persisted-query clients send it: the query with its hash, or the
+    hash alone (answered from the cache, or PERSISTED_QUERY_NOT_FOUND)."""
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    params = {
+        "variables": json.dumps(variables),
+        "extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": digest}}),
+    }
+    if not by_hash:
+        params["query"] = query
+    response = Client().get("/graphql/", params)
+    if response.status_code == 304:
+        return {}
+    return checked(response, json.dumps({"query": query, "variables": variables}))
+
+
+def checked(response, sent: str) -> dict:
     assert response.status_code < 500, response.content[:500]
     text = response.content.decode()
     for leak in LEAKS:
@@ -153,6 +175,18 @@ FILTER = st.fixed_dictionaries(
 def test_hostile_variables(catalogue, db, query, value):
     name = query.split("$")[1].split(":")[0]
     send(query, {name: value})
+
+
+@FUZZ
+@given(
+    query=st.sampled_from(VARIABLE_QUERIES),
+    value=TEXT | st.integers() | FILTER | st.none(),
+    by_hash=st.booleans(),
+)
+def test_hostile_variables_over_public_persisted_gets(catalogue, db, query, value, by_hash):
+    name = query.split("$")[1].split(":")[0]
+    send_get(query, {name: value}, by_hash=by_hash)
+    send_get(query, {name: value}, by_hash=True)  # by hash, perhaps from the cache now
 
 
 @FUZZ
