@@ -20,10 +20,9 @@ import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
-import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -36,8 +35,10 @@ from bench.benchmark import (  # noqa: E402
     OPERATIONS,
     database_url,
     prepare,
+    run_in_django,
     start,
     subjects,
+    throughput,
 )
 
 WAYS = ("executed", "cached", "304")
@@ -68,25 +69,6 @@ def sender(way: str, name: str, variables: dict, tag: str | None):
 
 def expected_status(way: str) -> int:
     return 304 if way == "304" else 200
-
-
-def throughput(send, base: str, status: int, seconds: float) -> float:
-    done = [0] * 8
-    until = time.monotonic() + seconds
-
-    def worker(i: int) -> None:
-        with httpx.Client(timeout=60) as http:
-            while time.monotonic() < until:
-                assert send(http, base).status_code == status
-                done[i] += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / (time.monotonic() - started)
 
 
 def sql_counts(env: dict, variables: dict) -> dict:
@@ -133,16 +115,7 @@ for name, (query, _, _) in OPERATIONS.items():
         out.setdefault(name, {{}})[way] = (len(queries) + version_reads[0], read)
 print(json.dumps(out))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "project.settings"},
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode:
-        sys.exit(result.stderr)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_in_django(env, script)
 
 
 def main() -> None:
@@ -196,7 +169,7 @@ def main() -> None:
                         times[way].append((time.perf_counter() - started) * 1000)
                         assert response.status_code == expected_status(way), response.text[:200]
                 rates = {
-                    way: throughput(send, base, expected_status(way), args.seconds)
+                    way: throughput(partial(send, base=base), args.seconds, expected_status(way))
                     for way, send in sends.items()
                 }
                 rows.append((name, times, rates))
