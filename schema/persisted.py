@@ -95,14 +95,8 @@ def cache_get_now(key: str):
         return None
 
 
-async def cache_get(key: str):
-    if cache_outage.ongoing():
-        return None
-    try:
-        return await shared_cache().aget(key)
-    except (RedisError, OSError):
-        cache_outage.began()
-        return None
+# What Django's own `aget` does: the same read on a worker thread.
+cache_get = sync_to_async(cache_get_now)
 
 
 async def cache_set(key: str, value) -> None:
@@ -218,7 +212,7 @@ def register_operations(operations: dict[str, str], *, prune: bool = False) -> d
         raise ValueError("Nothing registered: " + "; ".join(problems))
     counts = {"new": 0, "already registered": 0, "removed": 0}
     with transaction.atomic():
-        existing = dict(PersistedOperation.objects.values_list("sha256", "query"))
+        existing = set(PersistedOperation.objects.values_list("sha256", flat=True))
         for sha256, query in operations.items():
             if sha256 not in existing:
                 PersistedOperation.objects.create(sha256=sha256, query=query, name=names[sha256])

@@ -31,22 +31,22 @@ class KeptConnection:
                 self.raw.close()
         self.raw = None
 
+    def _read(self) -> int:
+        if self.raw is None:
+            self.raw = connection.get_new_connection(connection.get_connection_params())
+            self.raw.autocommit = True
+        with self.raw.cursor() as cursor:
+            cursor.execute(VERSION_SQL)
+            row = cursor.fetchone()
+        return row[0] if row else 0
+
     def read(self) -> int:
         with self.lock, connection.wrap_database_errors:
-            for attempt in range(2):
-                try:
-                    if self.raw is None:
-                        self.raw = connection.get_new_connection(connection.get_connection_params())
-                        self.raw.autocommit = True
-                    with self.raw.cursor() as cursor:
-                        cursor.execute(VERSION_SQL)
-                        row = cursor.fetchone()
-                    return row[0] if row else 0
-                except connection.Database.Error:
-                    self._close()
-                    if attempt:
-                        raise
-        raise AssertionError("unreachable")
+            try:
+                return self._read()
+            except connection.Database.Error:
+                self._close()  # dropped by the server (a restart): open it again, once
+                return self._read()
 
 
 _kept = KeptConnection()

@@ -38,6 +38,22 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
+def wait_until_serving(process: subprocess.Popen, url: str, seconds: float) -> None:
+    """Wait for `process` to answer `url`; fail the test (with its output) if it exits or
+    does not answer in time."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"nothing answered {url}:\n{output}")
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def static_root(tmp_path_factory):
     """The static files collected as a release collects them (the Dockerfile's
@@ -91,16 +107,7 @@ def running_server(database_url: str, **env: str):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"server did not start:\n{process.stdout.read().decode()}")
-            time.sleep(0.1)
+    wait_until_serving(process, f"{base}/healthz", seconds=30)
     try:
         yield base
     finally:
