@@ -201,10 +201,11 @@ def speakers_page(request):
 def search_page(request):
     """Q4: talks(filter: {search: ...}, first: N) ranked, with speakers."""
     first = int(request.GET.get("first", 20))
-    match, rank, params = search.talk_match(request.GET["q"])
-    matching = Talk.objects.filter(RawSQL(match, params, output_field=BooleanField()))
+    found = search.talk_match(request.GET["q"])
+    condition = RawSQL(found.condition, found.condition_params, output_field=BooleanField())
+    matching = Talk.objects.filter(condition)
     talks = list(
-        matching.annotate(rank=RawSQL(rank, params, output_field=FloatField()))
+        matching.annotate(rank=RawSQL(found.rank, found.rank_params, output_field=FloatField()))
         .order_by(*TALK_ORDERINGS["relevance"])
         .values("id", "title")[:first]
     )

@@ -185,14 +185,16 @@ def top_level_list(listing: Listing, description: str) -> Any:
 
 async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], Page]) -> Any:
     page = ask()
-    queryset = listing.select(filters=page.filters, order=page.order)
     fields = node_fields(info)
-    model = queryset.model
-    page_columns = columns(model, fields)
-    event_columns = joined_event_columns(model, fields)
     rows = page.rows
+    queryset: QuerySet
 
     def fetch() -> tuple[int, int, list, int | None]:
+        nonlocal queryset
+        # Here, not on the event loop: a search may look its words up first.
+        queryset = listing.select(filters=page.filters, order=page.order)
+        page_columns = columns(queryset.model, fields)
+        event_columns = joined_event_columns(queryset.model, fields)
         total, start, stop = None, rows.start, rows.stop
         if stop is None:  # "the last N rows": where the list ends decides where they start
             total = queryset.count()

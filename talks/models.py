@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, OrderBy, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Length, Upper
 from django.utils import timezone
 
 # Real data has long slugs (pyvideo talk slugs reach 150 characters) and long URLs (370).
@@ -403,3 +403,33 @@ class PersistedOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or 'anonymous operation'} ({self.sha256[:12]}…)"
+
+
+class SearchWord(models.Model):
+    """A word of the catalogue's search text and how many talks have it: what a misspelt
+    query word is corrected to (`talks.vocabulary`). Database triggers on `TalkWords`
+    keep the counts (migration 0011)."""
+
+    word = models.CharField(max_length=40, primary_key=True)
+    talks = models.IntegerField(help_text="How many talks' search text has the word.")
+
+    class Meta:
+        # Candidates for a typo: words of a few lengths that start with a given letter.
+        indexes = [models.Index(Length("word"), F("word"), name="searchword_length_word")]
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.talks} talks)"
+
+
+class TalkWords(models.Model):
+    """The words a talk's search text gave the vocabulary, sorted, so that a refresh knows
+    which words the talk no longer has."""
+
+    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    words = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name_plural = "talk words"
+
+    def __str__(self) -> str:
+        return f"words of talk {self.talk_id}"

@@ -10,19 +10,24 @@ prefix, ranked by `ts_rank_cd`. Names match by pg_trgm word similarity.
 SQLite: an FTS5 table with the same three columns (porter stemming, diacritics removed),
 ranked by bm25; names match by the same trigram word similarity, computed in Python.
 
-Search text is refreshed by `refresh_talk_search`, which the services and the importer
-call after every write that changes a talk's title, abstract, event, speakers or
-topics, or the name of a speaker, topic or event.
+Typos are forgiven (`talks.vocabulary` has the rule): a query word that may be misspelt
+also matches the catalogue words it may have meant, and a talk that matches the words as
+typed ranks above every talk that matches only through a correction.
+
+Search text and the vocabulary are refreshed by `refresh_talk_search`, which the services
+and the importer call after every write that changes a talk's title, abstract, event,
+speakers or topics, or the name of a speaker, topic or event.
 """
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
+from talks import vocabulary
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 
 MAX_QUERY_LENGTH = 256  # characters of search text considered; the rest is ignored
@@ -54,6 +59,8 @@ class Term:
     negated: bool = False
     or_before: bool = False  # joined to the previous term by `or`
     prefix: bool = False  # the last word, still being typed
+    quoted: bool = False
+    corrections: tuple[str, ...] = ()  # catalogue words a misspelt word may have meant
 
 
 def parse(text: str) -> list[Term]:
@@ -72,7 +79,8 @@ def parse(text: str) -> list[Term]:
         else:
             words = tuple(WORD.findall(phrase))
         if words:
-            terms.append(Term(words, negated=negated, or_before=pending_or))
+            quoted = bare is None
+            terms.append(Term(words, negated=negated, or_before=pending_or, quoted=quoted))
             pending_or = False
     if not any(not t.negated for t in terms):
         raise EmptySearch(EMPTY_QUERY)
@@ -80,6 +88,23 @@ def parse(text: str) -> list[Term]:
     ends_in_word = not text.endswith((" ", '"'))
     if ends_in_word and not last.negated and len(last.words) == 1 and text.split()[-1][0] != '"':
         terms[-1] = Term(last.words, or_before=last.or_before, prefix=True)
+    return terms
+
+
+def corrected(terms: list[Term]) -> list[Term]:
+    """The terms, with corrections for each bare word that may hold a typo (one lookup)."""
+    positions, wanted = [], []
+    for i, term in enumerate(terms):
+        word = vocabulary.fold(term.words[0])
+        bare = len(term.words) == 1 and not (term.negated or term.quoted)
+        if bare and vocabulary.allowed_edits(word):
+            positions.append(i)
+            wanted.append(vocabulary.Wanted(word, prefix=term.prefix))
+    if not wanted:
+        return terms
+    terms = list(terms)
+    for i, words in zip(positions, vocabulary.corrections(wanted), strict=True):
+        terms[i] = replace(terms[i], corrections=words)
     return terms
 
 
@@ -108,9 +133,9 @@ UPDATE talks_talk t SET search_vector = (
 """
 
 
-def _pg_tsquery(terms: list[Term]) -> tuple[str, list]:
+def _pg_tsquery(terms: list[Term], *, fuzzy: bool) -> tuple[str, list]:
     """A tsquery expression and its parameters, for both configurations OR-ed; a
-    constant to the planner (see migration 0006)."""
+    constant to the planner (see migration 0006). `fuzzy`: with the corrections."""
     parts, params = [], []
     for config in ("simple", "english"):  # the abstract has only "english" lexemes
         expression = ""
@@ -124,6 +149,11 @@ def _pg_tsquery(terms: list[Term]) -> tuple[str, list]:
                 text = f'"{text}"' if len(term.words) > 1 else text
                 piece = f"websearch_to_tsquery('{config}', talks_unaccent(%s))"
                 params.append(f"-{text}" if term.negated else text)
+            if fuzzy and term.corrections:
+                also = [f"websearch_to_tsquery('{config}', talks_unaccent(%s))"]
+                also *= len(term.corrections)
+                piece = f"({' || '.join([piece, *also])})"
+                params += term.corrections
             joiner = " || " if term.or_before else " && "
             expression = piece if not expression else f"({expression}){joiner}{piece}"
         parts.append(f"({expression})")
@@ -133,8 +163,9 @@ def _pg_tsquery(terms: list[Term]) -> tuple[str, list]:
 # --- SQLite FTS5 --------------------------------------------------------------------------
 
 
-def _fts_query(terms: list[Term]) -> str:
-    """An FTS5 MATCH expression in which every user word is a quoted string."""
+def _fts_query(terms: list[Term], *, fuzzy: bool) -> str:
+    """An FTS5 MATCH expression in which every user word is a quoted string. `fuzzy`:
+    with the corrections."""
 
     def quoted(term: Term) -> str:
         text = '"' + " ".join(w.replace('"', '""') for w in term.words) + '"'
@@ -145,6 +176,8 @@ def _fts_query(terms: list[Term]) -> str:
         if term.negated:
             continue
         piece = quoted(term)
+        if fuzzy and term.corrections:
+            piece = "(" + " OR ".join([piece, *(f'"{w}"' for w in term.corrections)]) + ")"
         joiner = " OR " if term.or_before else " AND "
         expression = piece if not expression else f"({expression}){joiner}{piece}"
     for term in terms:
@@ -156,23 +189,55 @@ def _fts_query(terms: list[Term]) -> str:
 # --- the API used by selectors --------------------------------------------------------------
 
 
-def talk_match(text: str) -> tuple[str, str, list]:
-    """SQL for "this talk matches" and for its rank (higher is better), with parameters
-    (used by both); the SQL refers to the talk table as `talks_talk`."""
-    terms = parse(text)
+@dataclass(frozen=True)
+class TalkMatch:
+    """SQL for "this talk matches" and for its rank (higher is better), each with its
+    parameters; the SQL refers to the talk table as `talks_talk`."""
+
+    condition: str
+    condition_params: list
+    rank: str
+    rank_params: list
+    terms: list[Term]
+
+    @property
+    def fuzzy(self) -> bool:
+        return any(term.corrections for term in self.terms)
+
+    def as_typed(self, rank: float) -> bool:
+        """Whether a talk of this rank matches the words as typed, not through a correction."""
+        return not self.fuzzy or rank >= 1
+
+
+def talk_match(text: str) -> TalkMatch:
+    """How talks match `text`, typos forgiven. Looks the words up in the vocabulary (one
+    statement) when one of them may be misspelt; build it once per search."""
+    terms = corrected(parse(text))
+    fuzzy = any(term.corrections for term in terms)  # then exact matches rank from 1 up
     if connection.vendor == "postgresql":
-        query, params = _pg_tsquery(terms)
-        return (
-            f'"talks_talk"."search_vector" @@ {query}',
-            f'ts_rank_cd("talks_talk"."search_vector", {query}, 32)',
-            params,
-        )
-    match = f'"talks_talk"."id" IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)'
-    rank = (
-        f"(SELECT -bm25({FTS_TABLE}, 10.0, 5.0, 1.0) FROM {FTS_TABLE} "
-        f'WHERE {FTS_TABLE} MATCH %s AND rowid = "talks_talk"."id")'
+        vector = '"talks_talk"."search_vector"'
+        exact, exact_params = _pg_tsquery(terms, fuzzy=False)
+        query, params = _pg_tsquery(terms, fuzzy=True) if fuzzy else (exact, exact_params)
+        rank, rank_params = f"ts_rank_cd({vector}, {exact}, 32)", exact_params
+        if fuzzy:  # ts_rank_cd with normalization 32 is in [0, 1)
+            rank = (
+                f"CASE WHEN {vector} @@ {exact} THEN 1 + {rank}"
+                f" ELSE ts_rank_cd({vector}, {query}, 32) END"
+            )
+            rank_params = [*exact_params, *exact_params, *params]
+        return TalkMatch(f"{vector} @@ {query}", params, rank, rank_params, terms)
+    exact = _fts_query(terms, fuzzy=False)
+    query = _fts_query(terms, fuzzy=True) if fuzzy else exact
+    condition = f'"talks_talk"."id" IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)'
+    bm25 = (
+        f"SELECT -bm25({FTS_TABLE}, 10.0, 5.0, 1.0) AS r FROM {FTS_TABLE} "
+        f'WHERE {FTS_TABLE} MATCH %s AND rowid = "talks_talk"."id"'
     )
-    return match, rank, [_fts_query(terms)]
+    if not fuzzy:
+        return TalkMatch(condition, [query], f"({bm25})", [exact], terms)
+    # -bm25 is at least 0, so r / (1 + r) is in [0, 1): exact matches rank from 1 up.
+    rank = f"COALESCE((SELECT 1 + r / (1 + r) FROM ({bm25})), (SELECT r / (1 + r) FROM ({bm25})))"
+    return TalkMatch(condition, [query], rank, [exact, query], terms)
 
 
 def name_match(text: str, column: str) -> tuple[str, str, list]:
@@ -186,10 +251,16 @@ def name_match(text: str, column: str) -> tuple[str, str, list]:
 
 
 def refresh_talk_search(talk_ids: Iterable[int] | None = None) -> None:
-    """Recompute the search text of these talks (None: of every talk), in one statement."""
+    """Recompute the search text and the vocabulary words of these talks (None: of every
+    talk)."""
     ids = None if talk_ids is None else sorted(set(talk_ids))
     if ids == []:
         return
+    _refresh_search_text(ids)
+    vocabulary.refresh_words(ids)
+
+
+def _refresh_search_text(ids: list[int] | None) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             where, params = ("", []) if ids is None else ("WHERE t.id = ANY(%s)", [ids])

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal
 
 from django.db import connection
@@ -17,6 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
 from talks import search
+from talks.search import TalkMatch
 from talks.models import (
     CatalogueVersion,
     Event,
@@ -77,16 +79,11 @@ def condition(
     return field(default=None, metadata=metadata)
 
 
-def _talks_matching(text: str) -> Q:
-    match, _, params = search.talk_match(text)
-    return Q(RawSQL(match, params, output_field=BooleanField()))
-
-
 # Many-to-many filters are subqueries, not joins: a join would repeat rows and tangle
 # with the join a nested list partitions by.
 @dataclass(frozen=True)
 class TalkFilters:
-    search: str | None = condition(_talks_matching, search.TALK_SEARCH)
+    search: str | None = condition(None, search.TALK_SEARCH)  # applied through `matching`
     event: str | None = condition(lambda slug: Q(event__slug=slug), "Event slug.")
     speaker: str | None = condition(
         lambda slug: Q(id__in=TalkSpeaker.objects.filter(speaker__slug=slug).values("talk_id")),
@@ -109,6 +106,11 @@ class TalkFilters:
         lambda minutes: Q(duration_minutes__lte=minutes),
         "At most this many minutes long; talks of unknown length are left out.",
     )
+
+    @cached_property
+    def matching(self) -> TalkMatch | None:
+        """The search, its vocabulary looked up once for every list these filters narrow."""
+        return None if self.search is None else search.talk_match(self.search)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def conditions(filters: Any) -> Q:
         where = declared.metadata["where"]
         if value is not None and where is not None:
             q &= where(value)
+    if isinstance(filters, TalkFilters) and (matching := filters.matching) is not None:
+        q &= Q(RawSQL(matching.condition, matching.condition_params, output_field=BooleanField()))
     return q
 
 
@@ -184,10 +188,11 @@ class RowRange:
 
 
 def _ranked(queryset: QuerySet, filters: TalkFilters | None) -> QuerySet:
-    if filters is None or filters.search is None:
+    if filters is None or (matching := filters.matching) is None:
         return queryset
-    _, rank, params = search.talk_match(filters.search)
-    return queryset.annotate(rank=RawSQL(rank, params, output_field=FloatField()))
+    return queryset.annotate(
+        rank=RawSQL(matching.rank, matching.rank_params, output_field=FloatField())
+    )
 
 
 def _by_name(queryset: QuerySet, text: str | None) -> QuerySet:
@@ -460,9 +465,12 @@ def search_everything(text: str, limit: int) -> list:
 
     Ranks of talks and similarities of names are not on one scale, so names that match
     closely come first (someone typing a name wants that person), then talks by rank,
-    then looser name matches.
+    then looser name matches, then talks found only through a corrected typo.
     """
-    talks = list(talk_list(filters=TalkFilters(search=text), order="relevance")[:limit])
+    filters = TalkFilters(search=text)
+    talks = list(talk_list(filters=filters, order="relevance")[:limit])
+    as_typed = [talk for talk in talks if filters.matching.as_typed(talk.rank)]
+    corrected = [talk for talk in talks if not filters.matching.as_typed(talk.rank)]
     names = [
         *speaker_list(filters=SpeakerFilters(search=text), order="relevance")[:limit],
         *event_list(filters=EventFilters(search=text), order="relevance")[:limit],
@@ -471,7 +479,7 @@ def search_everything(text: str, limit: int) -> list:
     names.sort(key=lambda obj: -obj.similarity)
     strong = [obj for obj in names if obj.similarity >= search.STRONG_NAME_MATCH]
     weak = [obj for obj in names if obj.similarity < search.STRONG_NAME_MATCH]
-    return [*strong, *talks, *weak][:limit]
+    return [*strong, *as_typed, *weak, *corrected][:limit]
 
 
 def catalogue_version() -> int:

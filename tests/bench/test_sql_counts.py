@@ -19,7 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from bench.benchmark import DEFAULT_SIZES, OPERATIONS, SMALL_SIZES
 from talks.models import Event, Talk
 
-BASELINE_STATEMENTS = {"Q1": 4, "Q2": 6, "Q3": 3, "Q4": 3, "Q5": 3}
+# Q4's search looks up its words' spelling first, on both sides (`talks.vocabulary`).
+BASELINE_STATEMENTS = {"Q1": 4, "Q2": 6, "Q3": 3, "Q4": 4, "Q5": 3}
 
 
 @pytest.fixture

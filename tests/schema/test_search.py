@@ -211,7 +211,8 @@ def test_search_keeps_the_query_count_guarantee(gql, catalogue):
             data = gql(query, {"n": n})
         counts.append(len(captured.captured_queries))
         assert len(data["talks"]["edges"]) == min(n, data["talks"]["totalCount"])
-    assert counts[0] == counts[1] <= 4
+    # The page, its count, speakers, topics, and one look-up of the words' spelling.
+    assert counts[0] == counts[1] <= 5
     # "asyncio" matches no name closely, so talks lead at both sizes and the shape is the same.
     hits = """{ search(query: "asyncio", first: %d) { ... on Talk { title speakers { name } topics { name } }
         ... on Topic { name } } }"""
@@ -220,7 +221,7 @@ def test_search_keeps_the_query_count_guarantee(gql, catalogue):
         with CaptureQueriesContext(connection) as captured:
             gql(hits % n)
         search_counts.append(len(captured.captured_queries))
-    assert search_counts[0] == search_counts[1] <= 6
+    assert search_counts[0] == search_counts[1] <= 7
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")

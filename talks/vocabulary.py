@@ -1,0 +1,226 @@
+"""The catalogue's vocabulary, and the typo rule: which catalogue words a misspelt query
+word may have meant.
+
+Every word of a talk's search text (title, speaker and topic names, abstract, event
+name), folded (accents removed, lower case), of letters only and 4 to 40 of them long, is
+a `SearchWord`, with how many talks have it. `refresh_words` stores each talk's words in
+`TalkWords`; triggers on that table move the counts by the words that came and went
+(migration 0011), so they stay exact whoever writes, including deletes.
+
+The rule is Meilisearch's and Elasticsearch's `fuzziness: AUTO`: a query word of 5 to 8
+letters may be 1 edit away from the word meant, one of 9 or more 2 edits (an edit adds,
+drops or changes a letter, or swaps two neighbouring ones). The first letter must be
+right: typos there are rare, and it keeps the lookup to a few short index ranges. A word
+is corrected only when the catalogue lacks it or has it rarely (every correction is in at
+least ten times as many talks); at most three corrections a word, nearest and most common
+first. The same rule runs in Python on both databases: PostgreSQL only narrows the
+candidates first, with fuzzystrmatch's `levenshtein_less_equal`.
+"""
+
+import json
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+from talks.models import Talk, TalkSpeaker
+
+WORD_LENGTHS = range(4, 41)  # of a vocabulary word: shorter ones are never corrected to
+CORRECTED_FROM = 5  # letters a query word needs before a typo in it is forgiven
+TWO_EDITS_FROM = 9
+CORRECTION_RATIO = 10  # a correction is in at least this many times the talks of the word
+MAX_CORRECTIONS = 3
+REFRESH_CHUNK = 1000  # talks whose words are stored in one statement
+
+
+def fold(text: str) -> str:
+    """Text as the vocabulary holds it: accents removed, lower case."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words_of(text: str) -> set[str]:
+    """The vocabulary words of `text`."""
+    return set(_letter_runs(fold(text)))
+
+
+def _letter_runs(text: str) -> Iterator[str]:
+    run: list[str] = []
+    for char in text + " ":
+        if char.isalpha():
+            run.append(char)
+        else:
+            if len(run) in WORD_LENGTHS:
+                yield "".join(run)
+            run = []
+
+
+def allowed_edits(word: str) -> int:
+    """How many typos a folded query word may hold (0: it is taken as typed)."""
+    if not CORRECTED_FROM <= len(word) <= WORD_LENGTHS[-1] or not word.isalpha():
+        return 0
+    return 1 if len(word) < TWO_EDITS_FROM else 2
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps
+    of neighbouring letters, each one edit."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
+
+
+def levenshtein_less_equal(a: str | None, b: str | None, most: int) -> int | None:
+    """fuzzystrmatch's function of that name, for SQLite: the Levenshtein distance if it
+    is at most `most`, else some number above `most`."""
+    if a is None or b is None:
+        return None
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        if min(current) > most:
+            return most + 1
+        previous = current
+    return previous[len(b)]
+
+
+@receiver(connection_created)
+def _register_sqlite_functions(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "levenshtein_less_equal", 3, levenshtein_less_equal, deterministic=True
+        )
+
+
+# --- keeping the vocabulary current ---------------------------------------------------------
+
+
+def _texts(talk_ids: list[int]) -> dict[int, list[str]]:
+    """The search text of these talks, in pieces."""
+    texts: dict[int, list[str]] = {}
+    rows = Talk.objects.filter(id__in=talk_ids)
+    for talk_id, *pieces in rows.values_list("id", "title", "abstract", "event__name"):
+        texts[talk_id] = [piece or "" for piece in pieces]
+    for talk_id, name in TalkSpeaker.objects.filter(talk_id__in=talk_ids).values_list(
+        "talk_id", "speaker__name"
+    ):
+        texts[talk_id].append(name)
+    for talk_id, name in Talk.topics.through.objects.filter(talk_id__in=talk_ids).values_list(
+        "talk_id", "topic__name"
+    ):
+        texts[talk_id].append(name)
+    return texts
+
+
+def _all_talk_ids() -> Iterator[list[int]]:
+    last = 0
+    while ids := list(
+        Talk.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:REFRESH_CHUNK]
+    ):
+        yield ids
+        last = ids[-1]
+
+
+def refresh_words(talk_ids: Iterable[int] | None = None) -> None:
+    """Store the vocabulary words of these talks (None: of every talk); the counts follow
+    by trigger. Rows that did not change are not written."""
+    if talk_ids is None:
+        chunks: Iterable[list[int]] = _all_talk_ids()
+    else:
+        ids = sorted(set(talk_ids))
+        chunks = (ids[i : i + REFRESH_CHUNK] for i in range(0, len(ids), REFRESH_CHUNK))
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    for chunk in chunks:
+        texts = _texts(chunk)
+        if not texts:
+            continue
+        rows = [
+            (talk_id, json.dumps(sorted(set().union(*map(words_of, pieces))), ensure_ascii=False))
+            for talk_id, pieces in sorted(texts.items())
+        ]
+        values = ", ".join([f"(%s, %s{cast})"] * len(rows))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO talks_talkwords (talk_id, words) VALUES {values}"
+                " ON CONFLICT (talk_id) DO UPDATE SET words = excluded.words"
+                " WHERE talks_talkwords.words <> excluded.words",
+                [value for row in rows for value in row],
+            )
+
+
+# --- looking up corrections -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A query word to check: folded, and whether it is a prefix still being typed."""
+
+    word: str
+    prefix: bool = False
+
+
+def _after(prefix: str) -> str:
+    """The least string greater than every string that starts with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def corrections(wanted: list[Wanted]) -> list[tuple[str, ...]]:
+    """For each wanted word (`allowed_edits` > 0), the catalogue words it may have meant
+    (none: take it as typed), in one statement."""
+    parts, params = [], []
+    for i, item in enumerate(wanted):
+        word, edits = item.word, allowed_edits(item.word)
+        lengths = [n for n in range(len(word) - edits, len(word) + edits + 1) if n in WORD_LENGTHS]
+        parts.append(f"SELECT {i}, 0, word, talks FROM talks_searchword WHERE word = %s")
+        params.append(word)
+        # Levenshtein counts a swap as two edits, so this bound keeps every candidate.
+        parts.append(
+            f"SELECT {i}, 1, word, talks FROM talks_searchword"
+            f" WHERE length(word) IN ({', '.join(['%s'] * len(lengths))})"
+            " AND word >= %s AND word < %s AND levenshtein_less_equal(word, %s, %s) <= %s"
+        )
+        params += [*lengths, word[0], _after(word[0]), word, 2 * edits, 2 * edits]
+        if item.prefix:
+            parts.append(
+                f"SELECT * FROM (SELECT {i}, 2, word, talks FROM talks_searchword"
+                " WHERE word > %s AND word < %s LIMIT 1) AS longer"
+            )
+            params += [word, _after(word)]
+    if not parts:
+        return []
+    found: list[dict[int, dict[str, int]]] = [{0: {}, 1: {}, 2: {}} for _ in wanted]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for i, kind, word, talks in cursor.fetchall():
+            found[i][kind][word] = talks
+    return [_best(item, found[i]) for i, item in enumerate(wanted)]
+
+
+def _best(item: Wanted, found: dict[int, dict[str, int]]) -> tuple[str, ...]:
+    typed = found[0].get(item.word, 0)
+    if item.prefix and (typed or found[2]):
+        return ()  # words start with it: the prefix finds them
+    edits = allowed_edits(item.word)
+    near = []
+    for word, talks in found[1].items():
+        if word != item.word and talks > 0 and talks >= CORRECTION_RATIO * typed:
+            distance = edit_distance(item.word, word)
+            if distance <= edits:
+                near.append((distance, -talks, word))
+    return tuple(word for _, _, word in sorted(near)[:MAX_CORRECTIONS])
