@@ -18,7 +18,6 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
 from talks import search
-from talks.search import TalkMatch
 from talks.models import (
     CatalogueVersion,
     Event,
@@ -30,6 +29,7 @@ from talks.models import (
     TalkSpeaker,
     Topic,
 )
+from talks.search import TalkMatch
 
 TalkTopic = Talk.topics.through
 

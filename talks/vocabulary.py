@@ -18,6 +18,7 @@ candidates first, with fuzzystrmatch's `levenshtein_less_equal`.
 """
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,26 +37,22 @@ MAX_CORRECTIONS = 3
 REFRESH_CHUNK = 1000  # talks whose words are stored in one statement
 
 
+# A run of 4 to 40 letters that is not part of a longer run (WORD_LENGTHS).
+_LETTER = r"[^\W\d_]"
+_WORD = re.compile(rf"(?<!{_LETTER}){_LETTER}{{4,40}}(?!{_LETTER})")
+
+
 def fold(text: str) -> str:
     """Text as the vocabulary holds it: accents removed, lower case."""
+    if text.isascii():  # most text: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def words_of(text: str) -> set[str]:
     """The vocabulary words of `text`."""
-    return set(_letter_runs(fold(text)))
-
-
-def _letter_runs(text: str) -> Iterator[str]:
-    run: list[str] = []
-    for char in text + " ":
-        if char.isalpha():
-            run.append(char)
-        else:
-            if len(run) in WORD_LENGTHS:
-                yield "".join(run)
-            run = []
+    return set(_WORD.findall(fold(text)))
 
 
 def allowed_edits(word: str) -> int:
@@ -180,9 +177,9 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def corrections(wanted: list[Wanted]) -> list[tuple[str, ...]]:
-    """For each wanted word (`allowed_edits` > 0), the catalogue words it may have meant
-    (none: take it as typed), in one statement."""
+def lookup_sql(wanted: list[Wanted]) -> tuple[str, list]:
+    """The one statement `corrections` runs: rows of (wanted word's index, kind, word,
+    talks), kind 0 the word itself, 1 a candidate, 2 a longer word that it starts."""
     parts, params = [], []
     for i, item in enumerate(wanted):
         word, edits = item.word, allowed_edits(item.word)
@@ -202,20 +199,26 @@ def corrections(wanted: list[Wanted]) -> list[tuple[str, ...]]:
                 " WHERE word > %s AND word < %s LIMIT 1) AS longer"
             )
             params += [word, _after(word)]
-    if not parts:
+    return " UNION ALL ".join(parts), params
+
+
+def corrections(wanted: list[Wanted]) -> list[tuple[str, ...]]:
+    """For each wanted word (`allowed_edits` > 0), the catalogue words it may have meant
+    (none: take it as typed), in one statement."""
+    if not wanted:
         return []
     found: list[dict[int, dict[str, int]]] = [{0: {}, 1: {}, 2: {}} for _ in wanted]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(*lookup_sql(wanted))
         for i, kind, word, talks in cursor.fetchall():
             found[i][kind][word] = talks
     return [_best(item, found[i]) for i, item in enumerate(wanted)]
 
 
 def _best(item: Wanted, found: dict[int, dict[str, int]]) -> tuple[str, ...]:
+    if item.prefix and found[2]:
+        return ()  # longer words start with it: the prefix finds them
     typed = found[0].get(item.word, 0)
-    if item.prefix and (typed or found[2]):
-        return ()  # words start with it: the prefix finds them
     edits = allowed_edits(item.word)
     near = []
     for word, talks in found[1].items():

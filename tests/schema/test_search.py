@@ -1,6 +1,7 @@
 """Search: what must come first, on either database, and that no text can break it."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,98 @@ def test_talk_relevance(gql, catalogue, query, first):
     data = gql(TALKS, {"q": query})["talks"]
     assert data["edges"], f"{query!r} found nothing"
     assert data["edges"][0]["node"]["title"] == first
+
+
+# (what the user typed, the talk that must be in the first five): one misspelt title word
+# of each kind, and a second title word.
+TYPOS = [
+    ("Explroing Generative", "Exploring Generative AI through the lens of Open source"),
+    ("Envrionment bootstrapping", "Bootstrapping your Local Python Environment"),
+    ("Demsytifying Shapley", "Explainable AI: Demystifying Complex Models with Shapley Values"),
+    ("Campiagn celery", "Campaign Automation & Abusing Celery Properly"),  # swapped letters
+    (
+        "maintainble tests",
+        "Writing tests for a Django application doesn't have to suck: the"
+        " simplest way to write short, fast and maintainable tests",
+    ),
+    ("Illuminate Visualiztion", "Illuminate Data with Visualization"),  # a dropped letter
+    ("Slacckbot boring", "Automate the Boring Stuff with Slackbot(ver.2)"),
+    ("educattional resources", "Open educational resources for learning Python"),  # doubled
+    (
+        "demonstreting geospatial",
+        "What in the World? Determining and demonstrating meaning in geospatial data",
+    ),
+    (
+        "Lightweight Architecture Tenent",
+        "Lightweight Multi-Tenant Architecture for Django Applications",
+    ),  # a wrong vowel
+    ("Performence FoxDot", "Programming Python as performance: live coding with FoxDot"),
+    (
+        "industriel learning",
+        "Industrial Machine Learning: Building scalable distributed"
+        " machine learning pipelines with Python",
+    ),
+    ("Calculateur impots liberation", "Libération du calculateur des impôts"),  # no accents
+    (
+        "pluggable authentciation",
+        "Flask-Multipass - A pluggable authentication framework for Flask",
+    ),  # the last word, still being typed
+]
+
+
+@pytest.mark.parametrize(("query", "title"), TYPOS)
+def test_a_misspelt_title_word_still_finds_the_talk(gql, catalogue, query, title):
+    titles = [e["node"]["title"] for e in gql(TALKS, {"q": query})["talks"]["edges"]]
+    assert title in titles, f"{query!r} gave {titles}"
+
+
+def test_exact_matches_rank_above_corrected_ones(gql, catalogue):
+    # Once one title has the misspelling, it is no longer unknown, but it is rare: the
+    # talk that has it as typed comes first, then the talks of the word meant, in the
+    # order they have when it is spelt right.
+    spelt_right = gql(TALKS, {"q": "performance "})["talks"]
+    with transaction.atomic():
+        talk = Talk.objects.get(title="High Performance Data Processing in Python")
+        services.talk_update(talk=talk, title="High Perfromance Data Processing in Python")
+        misspelt = gql(TALKS, {"q": "perfromance "})["talks"]
+        transaction.set_rollback(True)
+    titles = [e["node"]["title"] for e in misspelt["edges"]]
+    others = [e["node"]["title"] for e in spelt_right["edges"]]
+    others = [title for title in others if title != "High Performance Data Processing in Python"]
+    assert titles[0] == "High Perfromance Data Processing in Python"
+    assert titles[1:] == others[: len(titles) - 1]
+    assert misspelt["totalCount"] == spelt_right["totalCount"] > 5
+
+
+def test_a_quoted_misspelling_is_taken_as_typed(gql, catalogue):
+    assert gql(TALKS, {"q": '"Explroing" generative'})["talks"]["totalCount"] == 0
+    edges = gql(TALKS, {"q": "Explroing generative"})["talks"]["edges"]
+    assert edges[0]["node"]["title"] == "Exploring Generative AI through the lens of Open source"
+
+
+@pytest.mark.parametrize(
+    ("text", "corrected"),
+    [
+        ("Explroing AI", {"Explroing": ("exploring",)}),
+        ("PostgrSeQL", {"PostgrSeQL": ("postgresql",)}),  # 10 letters: up to two edits
+        ("flsk", {}),  # under 5 letters
+        ('"Explroing" AI', {}),  # quoted
+        ("generative -Explroing", {}),  # excluded
+        ("django", {}),  # a common word
+        ("Concurr", {}),  # still being typed: catalogue words start with it
+        ("xeploring", {}),  # a typo in the first letter
+        ("Slcakbto", {}),  # two edits in a word of 8 letters
+        ("Slcakbot", {"Slcakbot": ("slackbot",)}),
+    ],
+)
+def test_which_words_are_corrected(catalogue, text, corrected):
+    terms = selectors.TalkFilters(search=text).matching.terms
+    assert {t.words[0]: t.corrections for t in terms if t.corrections} == corrected
+
+
+def test_typing_the_last_word_still_matches_prefixes(gql, catalogue):
+    titles = [e["node"]["title"] for e in gql(TALKS, {"q": "Formsets Concurr"})["talks"]["edges"]]
+    assert titles[0] == "Formsets, Concurrent Edits and Uncaught Exceptions"
 
 
 @pytest.mark.parametrize(
@@ -250,3 +343,37 @@ def test_postgres_keeps_search_vectors_in_row_and_plans_for_fast_pages(db):
             " ON d.oid = s.setdatabase WHERE d.datname = current_database() AND s.setrole = 0"
         )
         assert "random_page_cost=1.1" in cursor.fetchone()[0]
+
+
+def _swapped_title_queries() -> list[tuple[str, str]]:
+    """For each sample talk: its title's longest word with two middle letters swapped,
+    then another of its words (as the issue measured on the pyvideo archive)."""
+    import json
+
+    queries = []
+    for line in SAMPLE.read_text().splitlines():
+        record = json.loads(line)
+        if record["type"] != "talk":
+            continue
+        words = [w for w in re.findall(r"\w+", record["title"]) if w.isalpha()]
+        longest = max(words, key=len, default="")
+        others = [w for w in words if w != longest and len(w) >= 3]
+        middle = len(longest) // 2
+        if len(longest) < 5 or not others or longest[middle - 1] == longest[middle]:
+            continue
+        swapped = (
+            longest[: middle - 1] + longest[middle] + longest[middle - 1] + longest[middle + 1 :]
+        )
+        queries.append((f"{swapped} {others[0]}", record["title"]))
+    return queries
+
+
+def test_swapped_letters_in_the_longest_title_word_still_find_the_talk(gql, catalogue):
+    queries = _swapped_title_queries()
+    missed = [
+        (query, title)
+        for query, title in queries
+        if title not in {e["node"]["title"] for e in gql(TALKS, {"q": query})["talks"]["edges"]}
+    ]
+    assert len(queries) > 200
+    assert len(missed) / len(queries) < 0.05, missed
