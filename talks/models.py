@@ -414,8 +414,11 @@ class SearchWord(models.Model):
     talks = models.IntegerField(help_text="How many talks' search text has the word.")
 
     class Meta:
-        # Candidates for a typo: words of a few lengths that start with a given letter.
-        indexes = [models.Index(Length("word"), F("word"), name="searchword_length_word")]
+        # Candidates for a typo: words of a few lengths that start with a given letter,
+        # read from the index alone.
+        indexes = [
+            models.Index(Length("word"), F("word"), F("talks"), name="searchword_length_word")
+        ]
 
     def __str__(self) -> str:
         return f"{self.word} ({self.talks} talks)"

@@ -38,7 +38,8 @@ EMPTY_QUERY = "Search text must contain at least one letter or digit."
 # What API clients are told of the two kinds of search.
 TALK_SEARCH = (
     'Full text: words, "quoted phrases", -excluded words and `or`; the last word may be '
-    "cut short. Results come best first unless `orderBy` says otherwise."
+    "cut short, and a typo in a word of 5 or more letters is forgiven (below the talks "
+    "that match as typed). Results come best first unless `orderBy` says otherwise."
 )
 NAME_SEARCH = "Names like this, misspellings included; best first."
 
@@ -150,10 +151,13 @@ def _pg_tsquery(terms: list[Term], *, fuzzy: bool) -> tuple[str, list]:
                 piece = f"websearch_to_tsquery('{config}', talks_unaccent(%s))"
                 params.append(f"-{text}" if term.negated else text)
             if fuzzy and term.corrections:
-                also = [f"websearch_to_tsquery('{config}', talks_unaccent(%s))"]
-                also *= len(term.corrections)
-                piece = f"({' || '.join([piece, *also])})"
-                params += term.corrections
+                if term.prefix:
+                    also = [f"to_tsquery('{config}', talks_unaccent(%s))"]
+                    params += [f"'{word}':*" for word in term.corrections]
+                else:
+                    also = [f"websearch_to_tsquery('{config}', talks_unaccent(%s))"]
+                    params += term.corrections
+                piece = f"({' || '.join([piece, *also * len(term.corrections)])})"
             joiner = " || " if term.or_before else " && "
             expression = piece if not expression else f"({expression}){joiner}{piece}"
         parts.append(f"({expression})")
@@ -177,7 +181,9 @@ def _fts_query(terms: list[Term], *, fuzzy: bool) -> str:
             continue
         piece = quoted(term)
         if fuzzy and term.corrections:
-            piece = "(" + " OR ".join([piece, *(f'"{w}"' for w in term.corrections)]) + ")"
+            star = "*" if term.prefix else ""
+            also = [f'"{word}"{star}' for word in term.corrections]
+            piece = "(" + " OR ".join([piece, *also]) + ")"
         joiner = " OR " if term.or_before else " AND "
         expression = piece if not expression else f"({expression}){joiner}{piece}"
     for term in terms:

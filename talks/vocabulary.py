@@ -12,8 +12,9 @@ letters may be 1 edit away from the word meant, one of 9 or more 2 edits (an edi
 drops or changes a letter, or swaps two neighbouring ones). The first letter must be
 right: typos there are rare, and it keeps the lookup to a few short index ranges. A word
 is corrected only when the catalogue lacks it or has it rarely (every correction is in at
-least ten times as many talks); at most three corrections a word, nearest and most common
-first. The same rule runs in Python on both databases: PostgreSQL only narrows the
+least ten times as many talks); it gets the nearest words only (one edit away, if any
+are), at most three, the most common. A last word still being typed stays a prefix, and
+so do its corrections. The same rule runs in Python on both databases: PostgreSQL only narrows the
 candidates first, with fuzzystrmatch's `levenshtein_less_equal`.
 """
 
@@ -226,4 +227,7 @@ def _best(item: Wanted, found: dict[int, dict[str, int]]) -> tuple[str, ...]:
             distance = edit_distance(item.word, word)
             if distance <= edits:
                 near.append((distance, -talks, word))
-    return tuple(word for _, _, word in sorted(near)[:MAX_CORRECTIONS])
+    nearest = min(near, default=(0,))[0]  # words one edit away, if any, before two
+    return tuple(
+        word for distance, _, word in sorted(near)[:MAX_CORRECTIONS] if distance == nearest
+    )

@@ -140,7 +140,7 @@ class Migration(migrations.Migration):
                 ('talks', models.IntegerField(help_text="How many talks' search text has the word.")),
             ],
             options={
-                'indexes': [models.Index(django.db.models.functions.text.Length('word'), models.F('word'), name='searchword_length_word')],
+                'indexes': [models.Index(django.db.models.functions.text.Length('word'), models.F('word'), models.F('talks'), name='searchword_length_word')],
             },
         ),
         migrations.RunPython(forwards, backwards),

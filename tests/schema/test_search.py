@@ -143,6 +143,14 @@ def test_which_words_are_corrected(catalogue, text, corrected):
     assert {t.words[0]: t.corrections for t in terms if t.corrections} == corrected
 
 
+def test_nested_lists_and_the_search_field_forgive_typos_too(gql, catalogue):
+    data = gql("""{ speaker(slug: "andrew-godwin") { talks(filter: {search: "asnyc "}) {
+        totalCount edges { node { title } } } }
+      search(query: "Explroing Generative", first: 3) { ... on Talk { title } } }""")
+    assert data["speaker"]["talks"]["totalCount"] == 1
+    assert data["search"][0] == {"title": "Exploring Generative AI through the lens of Open source"}
+
+
 def test_typing_the_last_word_still_matches_prefixes(gql, catalogue):
     titles = [e["node"]["title"] for e in gql(TALKS, {"q": "Formsets Concurr"})["talks"]["edges"]]
     assert titles[0] == "Formsets, Concurrent Edits and Uncaught Exceptions"
