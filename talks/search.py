@@ -262,11 +262,13 @@ def refresh_talk_search(talk_ids: Iterable[int] | None = None) -> None:
     ids = None if talk_ids is None else sorted(set(talk_ids))
     if ids == []:
         return
-    _refresh_search_text(ids)
+    refresh_search_text(ids)
     vocabulary.refresh_words(ids)
 
 
-def _refresh_search_text(ids: list[int] | None) -> None:
+def refresh_search_text(ids: list[int] | None) -> None:
+    """Only the search text of these talks (None: of every talk); migration 0003 runs
+    this, before the vocabulary exists."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             where, params = ("", []) if ids is None else ("WHERE t.id = ANY(%s)", [ids])

@@ -14,8 +14,8 @@ right: typos there are rare, and it keeps the lookup to a few short index ranges
 is corrected only when the catalogue lacks it or has it rarely (every correction is in at
 least ten times as many talks); it gets the nearest words only (one edit away, if any
 are), at most three, the most common. A last word still being typed stays a prefix, and
-so do its corrections. The same rule runs in Python on both databases: PostgreSQL only narrows the
-candidates first, with fuzzystrmatch's `levenshtein_less_equal`.
+so do its corrections. The same rule runs in Python on both databases: PostgreSQL only
+narrows the candidates first, with fuzzystrmatch's `levenshtein_less_equal`.
 """
 
 import json

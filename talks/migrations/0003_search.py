@@ -28,12 +28,12 @@ SQLITE_BACK = ["DROP TABLE IF EXISTS talks_talk_fts"]
 
 
 def forwards(apps, schema_editor):
-    from talks.search import refresh_talk_search
+    from talks.search import refresh_search_text
 
     vendor = schema_editor.connection.vendor
     for statement in {"postgresql": POSTGRES, "sqlite": SQLITE}.get(vendor, []):
         schema_editor.execute(statement)
-    refresh_talk_search(None)
+    refresh_search_text(None)
 
 
 def backwards(apps, schema_editor):
