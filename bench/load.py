@@ -4,6 +4,7 @@
 
     .venv/bin/python bench/load.py                      # 64 clients, 60 s
     .venv/bin/python bench/load.py --restart-postgres   # the same, PostgreSQL restarted mid-run
+    .venv/bin/python bench/load.py --replica            # primary alone, then with a replica
 
 The mix: Q1 (talk list with relations), Q2 (an event with its talks), Q3 (speakers by talk
 count with nested talks), 30% each, and 10% mutations (createTopic) with a staff token.
@@ -14,6 +15,8 @@ BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/talks_bench) is c
 it does not exist, migrated and, if it holds no talks, loaded with a generated catalogue
 of --talks talks.
 Restarting PostgreSQL needs root and pg_ctlcluster (the local server is restarted!).
+--replica builds its own primary and streaming replica (tests/e2e/replication.py) in a
+temporary directory, from Debian's PostgreSQL 15 binaries, instead.
 """
 
 import argparse
@@ -185,24 +188,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--talks", type=int, default=20_000)
-    parser.add_argument("--restart-postgres", action="store_true")
-    args = parser.parse_args()
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/talks_bench"
-        ),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-" + "x" * 40),
-        "DEBUG": "0",
-    }
-    token, slugs = prepare(env, args.talks)
+def load_once(env: dict, args, token: str, slugs: list[str]) -> tuple[Run, float, dict]:
+    """One run of the load against a fresh server on `env`."""
     port = free_port()
     server = start_server(env, port, args.workers)
     base = f"http://127.0.0.1:{port}"
@@ -237,7 +224,12 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    marks["started"] = started
+    return run, elapsed, marks
 
+
+def report(run: Run, elapsed: float, args, env: dict, marks: dict) -> int:
+    """Print the run's table; the number of acknowledged mutations not in the database."""
     done = sum(len(v) for v in run.latencies.values())
     every = [x for v in run.latencies.values() for x in v]
     print(
@@ -257,8 +249,8 @@ def main() -> None:
         for _, what in run.errors:
             kinds[what] = kinds.get(what, 0) + 1
         print("  " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
-    if args.restart_postgres and "restart_started" in marks:
-        restart_at = marks["restart_started"] - started
+    if "restart_started" in marks:
+        restart_at = marks["restart_started"] - marks["started"]
         last_error = max((t for t, _ in run.errors), default=restart_at)
         first_ok_after = min((t for t in run.successes if t > last_error), default=None)
         print(
@@ -269,6 +261,83 @@ def main() -> None:
             print(f"recovered {first_ok_after - restart_at:.1f} s after the restart began")
     missing = _missing(env, run.acknowledged)
     print(f"acknowledged mutations: {len(run.acknowledged)}, missing from the database: {missing}")
+    return missing
+
+
+def compare_replica(env: dict, args) -> None:
+    """The same load on a primary alone, then on the primary and a streaming replica,
+    both built here (tests/e2e/replication.py); with the statements each server ran."""
+    sys.path.insert(0, str(ROOT))
+    from tests.e2e.replication import StreamingPair
+
+    pair = StreamingPair()
+    try:
+        pair.start()
+        env = {**env, "DATABASE_URL": pair.primary.url}
+        token, slugs = prepare(env, args.talks)
+        pair.caught_up(seconds=300)
+        rows = []
+        for label, extra in [
+            ("primary only", {}),
+            ("primary + 1 replica", {"DATABASE_REPLICA_URLS": pair.replica.url}),
+        ]:
+            for server in (pair.primary, pair.replica):
+                server.sql("SELECT pg_stat_statements_reset()")
+            run, elapsed, marks = load_once({**env, **extra}, args, token, slugs)
+            statements = (pair.primary.statements(), pair.replica.statements())
+            print(f"\n=== {label}")
+            lost = report(run, elapsed, args, env, marks)
+            pair.caught_up()
+            on_replica = _missing({**env, "DATABASE_URL": pair.replica.url}, run.acknowledged)
+            print(f"missing from the replica once it caught up: {on_replica}")
+            rows.append((label, run, elapsed, statements, lost + on_replica))
+        print(f"\n{'setup':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+              f" {'lost':>5} {'primary':>9} {'replica':>9}")  # fmt: skip
+        for label, run, elapsed, (primary, replica), lost in rows:
+            every = [x for v in run.latencies.values() for x in v]
+            total = max(primary + replica, 1)
+            print(
+                f"{label:22} {len(every) / elapsed:7.1f} {statistics.median(every):7.1f}"
+                f" {percentile(every, 0.99):7.1f} {len(run.errors):6} {lost:5}"
+                f" {primary / total:8.0%} {replica / total:8.0%}"
+            )
+        print(
+            "(lost: acknowledged mutations missing from the primary or the caught-up replica;"
+            " primary, replica: share of the SQL statements each server ran;"
+            " the two cores run both servers and the load)"
+        )
+    finally:
+        pair.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--talks", type=int, default=20_000)
+    parser.add_argument("--restart-postgres", action="store_true")
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="build a primary and a streaming replica, and load primary-only, then both",
+    )
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/talks_bench"
+        ),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-" + "x" * 40),
+        "DEBUG": "0",
+    }
+    if args.replica:
+        compare_replica(env, args)
+        return
+    token, slugs = prepare(env, args.talks)
+    run, elapsed, marks = load_once(env, args, token, slugs)
+    report(run, elapsed, args, env, marks)
 
 
 def _missing(env: dict, slugs: list[str]) -> int:

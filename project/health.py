@@ -1,9 +1,12 @@
 """Probes for load balancers and orchestrators: /healthz (the process answers) and
-/readyz (it can reach its database)."""
+/readyz (it can reach its database; each read replica's health is reported, but a
+replica that is down does not make the service unready: reads then go to the primary)."""
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+
+from project.replicas import replicas
 
 
 async def healthz(request):
@@ -16,9 +19,16 @@ def _database_answers() -> None:
         cursor.fetchone()
 
 
+def _replica_standings() -> dict:
+    return {alias: replicas.check(alias).as_json() for alias in replicas.aliases}
+
+
 async def readyz(request):
     try:
         await sync_to_async(_database_answers)()
     except DatabaseError as error:
         return JsonResponse({"status": "unavailable", "database": type(error).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    body = {"status": "ok", "database": "ok"}
+    if replicas.aliases:
+        body["replicas"] = await sync_to_async(_replica_standings)()
+    return JsonResponse(body)

@@ -35,7 +35,18 @@ QUIET_PATHS = {"/healthz", "/readyz"}  # probes are logged only when they fail
 class JsonFormatter(logging.Formatter):
     """A log record as one JSON object: time, level, logger, message, request id, extras."""
 
-    FIELDS = ("method", "path", "status", "duration_ms", "sql", "operation", "field", "user")
+    FIELDS = (
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "sql",
+        "operation",
+        "db",
+        "field",
+        "user",
+        "problem",
+    )
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -85,6 +96,7 @@ def _finish(request, response, state: RequestState, started: float) -> None:
     if request.path in QUIET_PATHS and status < 400:
         return
     user = getattr(request, "graphql_user_id", None)
+    db = getattr(request, "graphql_db", None)  # where a GraphQL operation read from
     logger.log(
         logging.WARNING if status >= 500 else logging.INFO,
         "request",
@@ -95,6 +107,7 @@ def _finish(request, response, state: RequestState, started: float) -> None:
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "sql": state.sql_statements,
             "operation": getattr(request, "graphql_operation", None),
+            **({"db": db} if db is not None else {}),
             **({"user": user} if user is not None else {}),
         },
     )

@@ -126,20 +126,48 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+
+
+def postgres_options(database: dict) -> dict:
+    """What every PostgreSQL connection of ours gets, primary or replica."""
     # Fail fast when the database is unreachable instead of hanging a worker.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+    database.setdefault("OPTIONS", {})["connect_timeout"] = int(
         os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")
     )
     # A ceiling on any one statement (the web entrypoint sets it; commands such as a
     # large import run without). PgBouncer drops startup options: set it on the role.
     if statement_timeout := int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "0")):
-        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={statement_timeout}"
+        database["OPTIONS"]["options"] = f"-c statement_timeout={statement_timeout}"
     # Behind PgBouncer in transaction mode, server-side cursors cannot outlive a
     # transaction; Django's docs ask for this setting.
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
-        "DISABLE_SERVER_SIDE_CURSORS", default=False
-    )
+    database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+    return database
+
+
+# Read replicas of a PostgreSQL primary (project/replicas.py): GraphQL queries read from
+# them, everything else uses the primary. SQLite has none.
+DATABASE_REPLICAS: list[str] = []
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    postgres_options(DATABASES["default"])
+    for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+        alias = f"replica-{number}"
+        DATABASES[alias] = postgres_options(
+            dj_database_url.parse(
+                url,
+                conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+                conn_health_checks=True,
+            )
+        )
+        # Tests read the replica's data through the primary's test database.
+        DATABASES[alias]["TEST"] = {"MIRROR": "default"}
+        DATABASE_REPLICAS.append(alias)
+DATABASE_ROUTERS = ["project.replicas.ReplicaRouter"] if DATABASE_REPLICAS else []
+# A client that wrote reads from the primary for this long (read your writes).
+DATABASE_REPLICA_PIN_SECONDS = float(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "5"))
+# A replica replaying further behind than this is out of rotation.
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "10"))
+# How often each process checks each replica's health.
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "2"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The end-to-end tests serve the test database from a second process, which an
     # in-memory SQLite database cannot be shared with.

@@ -54,14 +54,15 @@ def _look_up(media_type, identity, variables, operation_name, if_none_match):
     version = current_catalogue_version()
     tag = entity_tag(version, media_type, identity, variables, operation_name)
     if matches(if_none_match, tag):
-        return tag, NOT_MODIFIED
+        return version, tag, NOT_MODIFIED
     kept = cache_get_now(ANSWER_PREFIX + tag)
-    return tag, None if kept is None else Answer(*kept)
+    return version, tag, None if kept is None else Answer(*kept)
 
 
 async def look_up(request: HttpRequest, media_type: str, identity: str, data):
-    """The public GET's tag, and NOT_MODIFIED, the kept Answer or None (execute it):
-    the version read and the cache read in one trip to a worker thread."""
+    """The catalogue version, the public GET's tag, and NOT_MODIFIED, the kept Answer or
+    None (execute it): the version read and the cache read in one trip to a worker
+    thread."""
     return await sync_to_async(_look_up)(
         media_type,
         identity,

@@ -15,14 +15,12 @@ anything else is refused with PERSISTED_QUERY_NOT_ALLOWED before it is parsed, e
 for a staff user (token or session), who may send any query.
 """
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db import transaction
 from django.http import HttpRequest
 from graphql import GraphQLError, parse, validate
@@ -30,7 +28,7 @@ from redis.exceptions import RedisError
 
 from schema.errors import RequestError
 from schema.schema import schema
-from schema.shared import Outage
+from schema.shared import Outage, shared_cache
 from talks.models import PersistedOperation
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -73,14 +71,6 @@ def persisted_hash(extensions: dict | None) -> str | None:
 
 
 cache_outage = Outage("persisted queries and cached answers are skipped")
-
-
-@functools.cache
-def shared_cache():
-    """One cache backend for the process. Django gives each request (each async context)
-    a backend of its own, whose Redis connection pool, and so connection, would be new
-    for every request."""
-    return caches.create_connection(DEFAULT_CACHE_ALIAS)
 
 
 def cache_get_now(key: str):

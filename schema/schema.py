@@ -9,6 +9,7 @@ from schema.execution import execution_context_class
 from schema.limits import limit_extensions
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.routing import ReadRouting
 from schema.types import NODE_TYPES
 
 
@@ -36,6 +37,6 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=list(NODE_TYPES.values()),
-    extensions=[OperationLog, InputErrorCodes, *limit_extensions()],
+    extensions=[OperationLog, InputErrorCodes, *limit_extensions(), ReadRouting],
     execution_context_class=execution_context_class(),
 )

@@ -43,6 +43,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from project.replicas import primary_only, replicas
 from project.security import HEADER as CSP_HEADER
 from project.security import policy_text
 from schema import caching, persisted, ratelimit
@@ -173,6 +174,16 @@ def database_down(errors: list[GraphQLError]) -> bool:
     return any(isinstance(e.original_error, OperationalError | InterfaceError) for e in errors)
 
 
+def replica_failure(request: HttpRequest, errors: list[GraphQLError] | None) -> Exception | None:
+    """The database error of an operation that read from a replica, if it had one."""
+    if not errors or not getattr(request, "graphql_db", "primary").startswith("replica"):
+        return None
+    for error in errors:
+        if isinstance(error.original_error, OperationalError | InterfaceError):
+            return error.original_error
+    return None
+
+
 async def bearer_user(request: HttpRequest):
     """The user of the request's bearer token; None without an Authorization header."""
     header = request.headers.get("Authorization")
@@ -221,10 +232,10 @@ async def public_answer(request: HttpRequest) -> HttpResponse | None:
     else:
         return None  # no query: the view says so
     try:
-        tag, found = await caching.look_up(request, media_type, identity, data)
+        version, tag, found = await caching.look_up(request, media_type, identity, data)
     except (OperationalError, InterfaceError) as error:
         raise database_unavailable() from error
-    request.public_tag = tag
+    request.public_tag, request.public_version = tag, version
     if found is caching.NOT_MODIFIED:
         return caching.not_modified(tag)
     if found is None:
@@ -345,14 +356,26 @@ class GraphQLView(AsyncGraphQLView):
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
-        try:
-            result = await self.schema.execute(
+
+        async def execute(context: Context) -> ExecutionResult:
+            return await self.schema.execute(
                 request_data.query,
                 variable_values=request_data.variables,
                 context_value=context,
                 operation_name=request_data.operation_name,
                 allowed_operation_types=allowed,
             )
+
+        try:
+            result = await execute(context)
+            if (failed := replica_failure(request, result.errors)) is not None:
+                # The replica failed mid-query: out of rotation, and the query again on
+                # the primary, with loaders that hold nothing of the failed run.
+                replicas.mark_down(request.graphql_db, failed)
+                context.release()
+                context = await self.get_context(request, sub_response)
+                with primary_only():
+                    result = await execute(context)
         except InvalidOperationTypeError as error:
             raise RequestError(
                 405, "Mutations must be sent with POST.", "METHOD_NOT_ALLOWED", {"Allow": "POST"}

@@ -36,6 +36,7 @@ def test_each_request_logs_one_json_line_with_what_an_operator_needs(request_log
     assert entry["path"] == "/graphql/"
     assert entry["status"] == 200
     assert entry["operation"] == "query Recent"
+    assert entry["db"] == "primary"  # no replicas configured
     assert entry["sql"] >= 2  # the token lookup and the page
     assert entry["duration_ms"] > 0
     assert entry["level"] == "info"

@@ -74,3 +74,29 @@ def test_cors_allows_configured_frontends_only(settings):
         headers={"Origin": "https://evil.example.com"},
     )
     assert "access-control-allow-origin" not in stranger.headers
+
+
+REPLICAS_OF = (
+    "from django.conf import settings; print(settings.DATABASE_REPLICAS);"
+    " print(settings.DATABASES.get('replica-2', {}).get('HOST'),"
+    " settings.DATABASES.get('replica-2', {}).get('TEST', {}).get('MIRROR'),"
+    " settings.DATABASE_ROUTERS)"
+)
+
+
+def test_replica_urls_add_read_replicas_to_postgres_only():
+    urls = "postgres://app@replica-a:5432/talks,postgres://app@replica-b:5432/talks"
+    on_postgres = manage(
+        "shell", "--no-imports", "-c", REPLICAS_OF, DEBUG="1",
+        DATABASE_URL="postgres://app@primary:5432/talks", DATABASE_REPLICA_URLS=urls,
+    )  # fmt: skip
+    assert on_postgres.returncode == 0, on_postgres.stderr
+    assert on_postgres.stdout.splitlines() == [
+        "['replica-1', 'replica-2']",
+        "replica-b default ['project.replicas.ReplicaRouter']",
+    ]
+    on_sqlite = manage(
+        "shell", "--no-imports", "-c", REPLICAS_OF, DEBUG="1",
+        DATABASE_URL="sqlite:///x.sqlite3", DATABASE_REPLICA_URLS=urls,
+    )  # fmt: skip
+    assert on_sqlite.stdout.splitlines() == ["[]", "None None []"]

@@ -71,8 +71,9 @@ def static_root(tmp_path_factory):
 
 
 @contextmanager
-def running_server(database_url: str, **env: str):
-    """A uvicorn process on `database_url`; yields its base URL."""
+def running_server(database_url: str, output: Path | None = None, **env: str):
+    """A uvicorn process on `database_url`; yields its base URL. Its output (the logs)
+    goes to the file `output` if one is given."""
     port = free_port()
     env = {
         **os.environ,
@@ -103,7 +104,7 @@ def running_server(database_url: str, **env: str):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE if output is None else output.open("wb"),
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -1,0 +1,177 @@
+"""Read replicas: which database a GraphQL operation reads from, and which replicas can.
+
+One decision, made once per operation by `schema.routing.ReadRouting` and kept in the
+context variable `reading_from` (async-safe: every thread and task the operation starts
+sees it, no other request does): a query reads from a healthy replica, everything else
+(mutations, with the reads that build their payload; the admin, commands, migrations,
+the importer) from the primary, because nothing else sets the variable. A client that
+has just written is pinned to the primary for DATABASE_REPLICA_PIN_SECONDS.
+
+Health is checked at most every DATABASE_REPLICA_CHECK_SECONDS per process, on a
+connection of its own: a replica that does not answer, or replays more than
+DATABASE_REPLICA_MAX_LAG_SECONDS behind, is out of rotation until a later check finds it
+well. A query whose replica fails while it runs is run again on the primary.
+"""
+
+import itertools
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connections
+
+PRIMARY = "default"
+logger = logging.getLogger("talks.replicas")
+
+# The database this operation's reads go to; None: the primary.
+reading_from: ContextVar[str | None] = ContextVar("reading_from", default=None)
+# Set while an operation runs again on the primary after its replica failed.
+_avoiding_replicas: ContextVar[bool] = ContextVar("avoiding_replicas", default=False)
+
+# How far behind the primary the replica's replay is: 0 when it has replayed all it
+# received (an idle primary sends nothing, and its data is then current).
+LAG_SQL = """
+SELECT CASE
+    WHEN NOT pg_is_in_recovery() THEN 0
+    WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+    ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
+END
+"""
+CHECK_CONNECT_TIMEOUT = 1  # seconds: a check must not hold up the request that runs it
+
+
+class ReplicaRouter:
+    """Django's database router: reads where `reading_from` says, writes to the primary,
+    migrations only on the primary (replicas follow it by streaming replication)."""
+
+    def db_for_read(self, model, **hints) -> str | None:
+        return reading_from.get()
+
+    def db_for_write(self, model, **hints) -> str:
+        return PRIMARY
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool:
+        return True
+
+    def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
+        return db == PRIMARY
+
+
+@dataclass
+class Standing:
+    """What the last check of a replica found."""
+
+    healthy: bool = True
+    lag_seconds: float | None = None
+    problem: str | None = None
+    checked_at: float = -math.inf
+
+    def as_json(self) -> dict:
+        status = "ok" if self.healthy else "unavailable"
+        lag = None if self.lag_seconds is None else round(self.lag_seconds, 3)
+        return {
+            "status": status,
+            "lag_seconds": lag,
+            **({"problem": self.problem} if self.problem else {}),
+        }
+
+
+class Replicas:
+    """This process's view of its replicas' health."""
+
+    def __init__(self) -> None:
+        self.standings: dict[str, Standing] = {}
+        self._checking: dict[str, threading.Lock] = {}
+        self._turns: Iterator[int] = itertools.count()
+
+    @property
+    def aliases(self) -> list[str]:
+        return list(settings.DATABASE_REPLICAS)
+
+    def standing(self, alias: str) -> Standing:
+        return self.standings.setdefault(alias, Standing())
+
+    def due(self) -> bool:
+        """Whether some replica's last check is older than the check interval."""
+        now = time.monotonic()
+        interval = settings.DATABASE_REPLICA_CHECK_SECONDS
+        return any(now - self.standing(alias).checked_at >= interval for alias in self.aliases)
+
+    def check_due(self) -> None:
+        """Check each replica whose check is due, unless another thread is checking it."""
+        now = time.monotonic()
+        for alias in self.aliases:
+            if now - self.standing(alias).checked_at < settings.DATABASE_REPLICA_CHECK_SECONDS:
+                continue
+            lock = self._checking.setdefault(alias, threading.Lock())
+            if lock.acquire(blocking=False):
+                try:
+                    self.check(alias)
+                finally:
+                    lock.release()
+
+    def check(self, alias: str) -> Standing:
+        """Ask the replica how far behind it is, on a connection of the check's own."""
+        import psycopg2
+
+        params = connections[alias].get_connection_params()
+        params["connect_timeout"] = CHECK_CONNECT_TIMEOUT
+        problem, lag = None, None
+        try:
+            connection = psycopg2.connect(**params)
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(LAG_SQL)
+                    lag = float(cursor.fetchone()[0])
+            finally:
+                connection.close()
+        except psycopg2.Error as error:
+            problem = f"{type(error).__name__}: does not answer"
+        if problem is None and lag > settings.DATABASE_REPLICA_MAX_LAG_SECONDS:
+            problem = f"replays {lag:.1f} s behind the primary"
+        return self._record(alias, Standing(problem is None, lag, problem, time.monotonic()))
+
+    def mark_down(self, alias: str, error: BaseException) -> None:
+        """Take a replica out of rotation until its next check (it failed a query)."""
+        standing = Standing(False, None, f"{type(error).__name__} during a query", time.monotonic())
+        self._record(alias, standing)
+
+    def _record(self, alias: str, standing: Standing) -> Standing:
+        before = self.standings.get(alias)
+        self.standings[alias] = standing
+        if before is not None and before.healthy != standing.healthy:
+            if standing.healthy:
+                logger.info("replica back in rotation", extra={"db": alias})
+            else:
+                logger.warning(
+                    "replica out of rotation", extra={"db": alias, "problem": standing.problem}
+                )
+        return standing
+
+    def pick(self) -> str | None:
+        """A healthy replica, in turn; None when there is none (read from the primary)."""
+        if _avoiding_replicas.get():
+            return None
+        healthy = [alias for alias in self.aliases if self.standing(alias).healthy]
+        if not healthy:
+            return None
+        return healthy[next(self._turns) % len(healthy)]
+
+
+replicas = Replicas()
+
+
+@contextmanager
+def primary_only() -> Iterator[None]:
+    """Within it, operations read from the primary whatever their kind."""
+    token = _avoiding_replicas.set(True)
+    try:
+        yield
+    finally:
+        _avoiding_replicas.reset(token)

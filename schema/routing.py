@@ -1,0 +1,113 @@
+"""Which database a GraphQL operation reads from, decided by its kind, not its HTTP
+method (`project.replicas` keeps the replicas' health and routes the reads).
+
+A query reads from a healthy replica; a mutation runs on the primary, reads included,
+and then pins its client (API token or session) to the primary for
+DATABASE_REPLICA_PIN_SECONDS, so that the client's next queries see its write. Pins are
+kept in the shared cache (Redis), so every app server honours them; when it does not
+answer, a client that could be pinned reads from the primary. Anonymous clients cannot
+write, so they are never pinned and never looked up.
+
+A public GET, whose answer is cached and tagged by the catalogue version read from the
+primary, reads from the replica only if the replica has that version too: an answer
+kept under a version always holds that version's data.
+"""
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError
+from redis.exceptions import RedisError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from project.replicas import reading_from, replicas
+from schema.shared import Outage, shared_cache
+from talks.models import CatalogueVersion
+
+PIN_PREFIX = "pinned:"
+pin_outage = Outage("clients that wrote read from the primary")
+
+
+def client_key(request) -> str | None:
+    """Who the request's writes belong to: its API token, or its session; None for an
+    anonymous client."""
+    user = getattr(request, "graphql_token_user", None)
+    if user is not None:
+        return f"token:{user.api_token.pk}"
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key:
+        return f"session:{session.session_key}"
+    return None
+
+
+@sync_to_async
+def _is_pinned(key: str) -> bool:
+    if pin_outage.ongoing():
+        return True
+    try:
+        return shared_cache().get(PIN_PREFIX + key) is not None
+    except (RedisError, OSError):
+        pin_outage.began()
+        return True
+
+
+@sync_to_async
+def _pin(key: str) -> None:
+    if pin_outage.ongoing():
+        return
+    try:
+        shared_cache().set(PIN_PREFIX + key, 1, timeout=settings.DATABASE_REPLICA_PIN_SECONDS)
+    except (RedisError, OSError):
+        pin_outage.began()
+
+
+@sync_to_async
+def _replica_for(public_version: int | None) -> str | None:
+    replicas.check_due()
+    alias = replicas.pick()
+    if alias is not None and public_version is not None:
+        try:
+            versions = CatalogueVersion.objects.using(alias).values_list("version", flat=True)
+            replica_version = versions.first() or 0
+        except DatabaseError as error:
+            replicas.mark_down(alias, error)
+            return None
+        if replica_version != public_version:
+            return None
+    return alias
+
+
+async def replica_for(request) -> str | None:
+    """The replica this query reads from; None: the primary."""
+    public_version = getattr(request, "public_version", None)
+    if public_version is None and not replicas.due():
+        return replicas.pick()  # no thread needed
+    return await _replica_for(public_version)
+
+
+class ReadRouting(SchemaExtension):
+    """Routes the operation's reads (`project.replicas.reading_from`) and pins a client
+    that wrote; the request's log line says where it read (`db`)."""
+
+    async def on_execute(self):
+        context = self.execution_context
+        request = getattr(context.context, "request", None)
+        if request is None:
+            yield
+            return
+        if not settings.DATABASE_REPLICAS:
+            request.graphql_db = "primary"
+            yield
+            return
+        alias, key = None, client_key(request)
+        kind = context.operation_type
+        if kind is OperationType.QUERY and (key is None or not await _is_pinned(key)):
+            alias = await replica_for(request)
+        request.graphql_db = alias or "primary"
+        token = reading_from.set(alias)
+        try:
+            yield
+        finally:
+            reading_from.reset(token)
+        if kind is OperationType.MUTATION and key is not None:
+            await _pin(key)
