@@ -8,7 +8,7 @@ Not part of the product; served with DJANGO_SETTINGS_MODULE=bench.baseline_setti
 import json
 from collections import defaultdict
 
-from django.db.models import BooleanField, F, FloatField, Window
+from django.db.models import BooleanField, Count, F, FloatField, OuterRef, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
@@ -99,10 +99,23 @@ def event_page(request):
     """Q2: an event, its talk count, a page of its talks with speakers (and their talk
     counts) and topics, and its speakers."""
     first = int(request.GET.get("first", 50))
-    event = Event.objects.filter(slug=request.GET["slug"]).values("id", "name").first()
+    event = (
+        Event.objects.filter(slug=request.GET["slug"])
+        .annotate(
+            talk_count=Subquery(
+                Talk.objects.filter(event_id=OuterRef("pk"))
+                .order_by()
+                .values("event_id")
+                .annotate(n=Count("id"))
+                .values("n")
+            )
+        )
+        .values("id", "name", "talk_count")
+        .first()
+    )
     if event is None:
         return respond({"event": None})
-    talk_count = Talk.objects.filter(event_id=event["id"]).count()
+    talk_count = event["talk_count"] or 0
     talks = list(
         Talk.objects.filter(event_id=event["id"]).order_by(*NEWEST).values("id", "title")[:first]
     )

@@ -39,6 +39,11 @@ from schema.relations import relation
 from talks import models, selectors
 
 
+def _counted_talks(event: models.Event) -> Any:
+    # An event looked up by key comes with its talk count (selectors.objects_by_key).
+    return event.__dict__.get("talks_counted", MISSING)
+
+
 def _joined_event(talk: models.Talk) -> Any:
     # An event joined into a page of talks holds the columns that page's query reads,
     # so it stays with its talks rather than going into the event loader.
@@ -93,6 +98,7 @@ class EventType(relay.Node):
     talk_count: int = relation(
         TALK_COUNTS,
         key=lambda event: (EVENT_TALKS, event.id),
+        joined=_counted_talks,
         description="How many talks the event has.",
     )
     talks: TalkConnection = talk_pages(

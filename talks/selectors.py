@@ -12,10 +12,21 @@ from functools import cached_property
 from typing import Any, Literal
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, FloatField, OrderBy, Q, QuerySet, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    FloatField,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
 from talks import search
 from talks.models import (
@@ -228,11 +239,38 @@ def topic_list(*, filters: TopicFilters | None = None, order: str = "name_asc") 
     return _named_list(Topic, filters, TOPIC_ORDERINGS[order])
 
 
+def _talks_of_event(event_id: str) -> Coalesce:
+    """How many talks the event `event_id` (a column of the outer query) has."""
+    counted = (
+        Talk.objects.filter(event_id=OuterRef(event_id))
+        .order_by()
+        .values("event_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
-    """Objects of `model` whose unique `field` is one of `keys`, keyed by it. A talk comes
-    with its event: it is looked up alone, and one statement is cheaper than two."""
-    queryset = Talk.objects.select_related("event") if model is Talk else model.objects.all()
-    return {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": list(keys)})}
+    """Objects of `model` whose unique `field` is one of `keys`, keyed by it.
+
+    Objects looked up by key are few, so what they usually come with is read in the
+    same statement: a talk comes with its event, and an event with its talk count
+    (`talks_counted`, one index range of the talks' event column), which saves the
+    statement that would count it."""
+    if model is Talk:
+        queryset = Talk.objects.select_related("event").annotate(
+            event_talks_counted=_talks_of_event("event_id")
+        )
+    elif model is Event:
+        queryset = Event.objects.annotate(talks_counted=_talks_of_event("pk"))
+    else:
+        queryset = model.objects.all()
+    found = {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": list(keys)})}
+    if model is Talk:
+        for talk in found.values():
+            talk.event.talks_counted = talk.event_talks_counted
+    return found
 
 
 # The columns a relation loads for the objects it returns: everything the API shows.

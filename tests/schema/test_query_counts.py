@@ -56,7 +56,9 @@ def count_queries(gql, query: str, variables: dict) -> tuple[int, dict]:
     ("query", "variables", "budget"),
     [
         pytest.param(Q1, {}, 4, id="Q1-talks-with-relations"),
-        pytest.param(Q2, {"slug": "big"}, 7, id="Q2-event-with-talks"),
+        # The event with its talk count, its page of talks, their speakers and topics,
+        # and the event's speakers.
+        pytest.param(Q2, {"slug": "big"}, 5, id="Q2-event-with-talks"),
         pytest.param(Q3, {}, 7, id="Q3-speakers-with-nested-talks"),
     ],
 )
@@ -137,3 +139,27 @@ def test_event_topics_cost_one_statement_for_any_number_of_events(gql, db):
     events = large_data["events"]["edges"]
     assert len(events) == 50 and small_data != large_data
     assert all(len(e["node"]["topics"]) == 2 for e in events)  # distinct, not one per talk
+
+
+ONE_TALK = """query ($slug: String!) { talk(slug: $slug) { slug title abstract kind level
+  language recordedOn durationMinutes videoUrl slidesUrl
+  event { slug name city talkCount } speakers { slug name talkCount }
+  topics { slug name talkCount } } }"""
+
+
+def test_one_talk_with_its_events_talk_count_costs_three_statements(gql, catalogue):
+    talk = TalkFactory(event=EventFactory(slug="small"), speakers=catalogue["speakers"][:2])
+    TalkFactory.create_batch(2, event=talk.event)
+    count, data = count_queries(gql, ONE_TALK, {"slug": talk.slug})
+    assert count == 3  # the talk with its event and the event's talk count; speakers; topics
+    assert data["talk"]["event"]["talkCount"] == 3
+    assert [s["name"] for s in data["talk"]["speakers"]] == [
+        s.name for s in catalogue["speakers"][:2]
+    ]
+    assert data["talk"]["speakers"][0]["talkCount"] == catalogue["speakers"][0].talks.count()
+
+
+def test_an_event_with_no_talks_counts_zero(gql, db):
+    EventFactory(slug="empty")
+    count, data = count_queries(gql, '{ event(slug: "empty") { talkCount } }', {})
+    assert (count, data["event"]["talkCount"]) == (1, 0)
