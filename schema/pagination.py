@@ -189,6 +189,13 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
     rows = page.rows
     queryset: QuerySet
 
+    def count() -> int:
+        # The whole list's length is kept by the database (a million talks are not
+        # counted per request); a filtered one is counted.
+        if page.filters is None:
+            return selectors.row_count(queryset.model)
+        return queryset.count()
+
     def fetch() -> tuple[int, int, list, int | None]:
         nonlocal queryset
         # Here, not on the event loop: a search may look its words up first.
@@ -197,7 +204,7 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
         event_columns = joined_event_columns(queryset.model, fields)
         total, start, stop = None, rows.start, rows.stop
         if stop is None:  # "the last N rows": where the list ends decides where they start
-            total = queryset.count()
+            total = count()
             start, stop = max(start, total - rows.last), total
         stop = max(stop, start)
         # One row past the page tells whether a next page exists.
@@ -217,7 +224,7 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
         if total is not None:
             return total
         if counting is None:  # one COUNT, however many times `totalCount` is selected
-            counting = asyncio.ensure_future(sync_to_async(queryset.count)())
+            counting = asyncio.ensure_future(sync_to_async(count)())
         return counting
 
     return build_connection(

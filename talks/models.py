@@ -436,3 +436,15 @@ class TalkWords(models.Model):
 
     def __str__(self) -> str:
         return f"words of talk {self.talk_id}"
+
+
+class RowCount(models.Model):
+    """How many rows a catalogue table has, kept exact by database triggers (migration
+    0012), so that a list's total over the whole catalogue is one indexed read instead of
+    counting every row."""
+
+    table = models.CharField(max_length=63, primary_key=True)
+    rows = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.rows} rows"
