@@ -97,18 +97,14 @@ class Replicas:
     def standing(self, alias: str) -> Standing:
         return self.standings.setdefault(alias, Standing())
 
-    def due(self) -> bool:
-        """Whether some replica's last check is older than the check interval."""
-        now = time.monotonic()
-        interval = settings.DATABASE_REPLICA_CHECK_SECONDS
-        return any(now - self.standing(alias).checked_at >= interval for alias in self.aliases)
+    def due(self) -> list[str]:
+        """The replicas whose last check is older than the check interval."""
+        since = time.monotonic() - settings.DATABASE_REPLICA_CHECK_SECONDS
+        return [alias for alias in self.aliases if self.standing(alias).checked_at <= since]
 
     def check_due(self) -> None:
         """Check each replica whose check is due, unless another thread is checking it."""
-        now = time.monotonic()
-        for alias in self.aliases:
-            if now - self.standing(alias).checked_at < settings.DATABASE_REPLICA_CHECK_SECONDS:
-                continue
+        for alias in self.due():
             lock = self._checking.setdefault(alias, threading.Lock())
             if lock.acquire(blocking=False):
                 try:

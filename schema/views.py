@@ -170,18 +170,19 @@ def request_parameters(request: HttpRequest) -> GraphQLRequestData:
     )
 
 
-def database_down(errors: list[GraphQLError]) -> bool:
-    return any(isinstance(e.original_error, OperationalError | InterfaceError) for e in errors)
+def database_error(errors: list[GraphQLError]) -> Exception | None:
+    """The error of a database that did not answer, if one of `errors` was one."""
+    for error in errors:
+        if isinstance(error.original_error, OperationalError | InterfaceError):
+            return error.original_error
+    return None
 
 
 def replica_failure(request: HttpRequest, errors: list[GraphQLError] | None) -> Exception | None:
     """The database error of an operation that read from a replica, if it had one."""
     if not errors or not getattr(request, "graphql_db", "primary").startswith("replica"):
         return None
-    for error in errors:
-        if isinstance(error.original_error, OperationalError | InterfaceError):
-            return error.original_error
-    return None
+    return database_error(errors)
 
 
 async def bearer_user(request: HttpRequest):
@@ -386,7 +387,7 @@ class GraphQLView(AsyncGraphQLView):
             raise RequestError(400, "The request has no GraphQL `query` string.") from error
         finally:
             context.release()
-        if result.errors and database_down(result.errors):
+        if result.errors and database_error(result.errors) is not None:
             sub_response.status_code, sub_response["Retry-After"] = 503, "5"
             outage = GraphQLError(DATABASE_DOWN, extensions={"code": "SERVICE_UNAVAILABLE"})
             return ExecutionResult(data=None, errors=[outage])

@@ -508,8 +508,9 @@ def search_everything(text: str, limit: int) -> list:
     """
     filters = TalkFilters(search=text)
     talks = list(talk_list(filters=filters, order="relevance")[:limit])
-    as_typed = [talk for talk in talks if filters.matching.as_typed(talk.rank)]
-    corrected = [talk for talk in talks if not filters.matching.as_typed(talk.rank)]
+    as_typed, corrected = [], []
+    for talk in talks:
+        (as_typed if filters.matching.as_typed(talk.rank) else corrected).append(talk)
     names = [
         *speaker_list(filters=SpeakerFilters(search=text), order="relevance")[:limit],
         *event_list(filters=EventFilters(search=text), order="relevance")[:limit],

@@ -63,9 +63,10 @@ def allowed_edits(word: str) -> int:
     return 1 if len(word) < TWO_EDITS_FROM else 2
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance: insertions, deletions, substitutions and swaps
-    of neighbouring letters, each one edit."""
+def _edits(a: str, b: str, *, swaps: bool, most: int | None = None) -> int:
+    """Edits from `a` to `b`: Levenshtein's, or with `swaps` the optimal string alignment
+    distance (a swap of neighbouring letters is one edit too). With `most`, any number
+    above it once the distance must be."""
     previous2: list[int] = []
     previous = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
@@ -73,10 +74,18 @@ def edit_distance(a: str, b: str) -> int:
         for j in range(1, len(b) + 1):
             cost = a[i - 1] != b[j - 1]
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+            if swaps and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 current[j] = min(current[j], previous2[j - 2] + 1)
+        if most is not None and min(current) > most:
+            return most + 1
         previous2, previous = previous, current
     return previous[len(b)]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps
+    of neighbouring letters, each one edit."""
+    return _edits(a, b, swaps=True)
 
 
 def levenshtein_less_equal(a: str | None, b: str | None, most: int) -> int | None:
@@ -86,16 +95,7 @@ def levenshtein_less_equal(a: str | None, b: str | None, most: int) -> int | Non
         return None
     if abs(len(a) - len(b)) > most:
         return most + 1
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-        if min(current) > most:
-            return most + 1
-        previous = current
-    return previous[len(b)]
+    return _edits(a, b, swaps=False, most=most)
 
 
 @receiver(connection_created)
