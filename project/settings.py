@@ -121,11 +121,20 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         # Under ASGI each request runs its database work on a thread of its own, so a
-        # kept-open connection would never be reused; PgBouncer pools them instead.
+        # connection Django keeps open would never be reused: on PostgreSQL the pool
+        # below keeps them, and Django hands its connection back at each request's end.
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
         conn_health_checks=True,
     )
 }
+# Connections to each PostgreSQL database, kept per process (project/pooled_postgresql).
+# 0 turns the pool off: a connection per request, as behind PgBouncer in transaction mode
+# if wanted (the pool works there too, each kept connection being one to PgBouncer).
+DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
+# How long a request waits for a free connection when all are in use (then 503).
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "5"))
+# A connection older than this is closed when it comes back, and a new one opened later.
+DATABASE_POOL_RECYCLE_SECONDS = int(os.environ.get("DATABASE_POOL_RECYCLE_SECONDS", "900"))
 
 
 def postgres_options(database: dict) -> dict:
@@ -141,6 +150,15 @@ def postgres_options(database: dict) -> dict:
     # Behind PgBouncer in transaction mode, server-side cursors cannot outlive a
     # transaction; Django's docs ask for this setting.
     database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+    if DATABASE_POOL_SIZE > 0:
+        database["ENGINE"] = "project.pooled_postgresql"
+        database["POOL_OPTIONS"] = {
+            "POOL_SIZE": DATABASE_POOL_SIZE,
+            "MAX_OVERFLOW": 0,  # bounded: never more than POOL_SIZE connections
+            "TIMEOUT": DATABASE_POOL_TIMEOUT,
+            "RECYCLE": DATABASE_POOL_RECYCLE_SECONDS,
+            "PRE_PING": True,  # a health check on every checkout
+        }
     return database
 
 
@@ -148,15 +166,12 @@ def postgres_options(database: dict) -> dict:
 # them, everything else uses the primary. SQLite has none.
 DATABASE_REPLICAS: list[str] = []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    conn_max_age = DATABASES["default"]["CONN_MAX_AGE"]
     postgres_options(DATABASES["default"])
     for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         alias = f"replica-{number}"
         DATABASES[alias] = postgres_options(
-            dj_database_url.parse(
-                url,
-                conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
-                conn_health_checks=True,
-            )
+            dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
         )
         # Tests read the replica's data through the primary's test database.
         DATABASES[alias]["TEST"] = {"MIRROR": "default"}

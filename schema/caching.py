@@ -23,7 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from schema.persisted import cache_get_now, cache_set
-from talks.versions import current_catalogue_version
+from talks.selectors import catalogue_version
 
 ANSWER_PREFIX = "answer:"
 VARY = "Accept, Origin"
@@ -51,7 +51,7 @@ def entity_tag(version: int, media_type: str, identity: str, variables, operatio
 
 
 def _look_up(media_type, identity, variables, operation_name, if_none_match):
-    version = current_catalogue_version()
+    version = catalogue_version()
     tag = entity_tag(version, media_type, identity, variables, operation_name)
     if matches(if_none_match, tag):
         return version, tag, NOT_MODIFIED

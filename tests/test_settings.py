@@ -100,3 +100,34 @@ def test_replica_urls_add_read_replicas_to_postgres_only():
         DATABASE_URL="sqlite:///x.sqlite3", DATABASE_REPLICA_URLS=urls,
     )  # fmt: skip
     assert on_sqlite.stdout.splitlines() == ["[]", "None None []"]
+
+
+POOL_OF = (
+    "from django.conf import settings; d = settings.DATABASES;"
+    "print(d['default']['ENGINE'], d['default'].get('POOL_OPTIONS'));"
+    "print(d.get('replica-1', {}).get('ENGINE'))"
+)
+
+
+def test_postgres_connections_are_pooled_unless_the_pool_size_is_zero():
+    env = {
+        "DEBUG": "1",
+        "DATABASE_URL": "postgres://app@primary:5432/talks",
+        "DATABASE_REPLICA_URLS": "postgres://app@replica:5432/talks",
+    }
+    pooled = manage("shell", "--no-imports", "-c", POOL_OF, **env, DATABASE_POOL_SIZE="4")
+    assert pooled.returncode == 0, pooled.stderr
+    options = {"POOL_SIZE": 4, "MAX_OVERFLOW": 0, "TIMEOUT": 5.0, "RECYCLE": 900, "PRE_PING": True}
+    assert pooled.stdout.splitlines() == [
+        f"project.pooled_postgresql {options}",
+        "project.pooled_postgresql",
+    ]
+    unpooled = manage("shell", "--no-imports", "-c", POOL_OF, **env, DATABASE_POOL_SIZE="0")
+    assert unpooled.stdout.splitlines() == [
+        "django.db.backends.postgresql None",
+        "django.db.backends.postgresql",
+    ]
+    on_sqlite = manage(
+        "shell", "--no-imports", "-c", POOL_OF, DEBUG="1", DATABASE_URL="sqlite:///x.sqlite3"
+    )
+    assert on_sqlite.stdout.splitlines()[0] == "django.db.backends.sqlite3 None"

@@ -55,8 +55,8 @@ def test_outage_is_a_fast_503_and_the_service_recovers(proxied_server, outage):
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert "database is unavailable" in body["errors"][0]["message"]
-    # A public GET reads the catalogue version on a connection kept open for it
-    # (talks/versions.py), which the outage broke: 503 too, and back afterwards.
+    # A public GET reads the catalogue version first, on a pooled connection the
+    # outage broke: 503 too, and back afterwards.
     public = httpx.get(f"{base}/graphql/", params=QUERY, timeout=10)
     assert public.status_code == 503
     assert public.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
