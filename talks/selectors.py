@@ -264,7 +264,7 @@ def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
             event_talks_counted=_talks_of_event("event_id")
         )
     elif model is Event:
-        queryset = Event.objects.annotate(talks_counted=_talks_of_event("pk"))
+        queryset = with_talk_counts(Event.objects.all())
     else:
         queryset = model.objects.all()
     found = {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": list(keys)})}
@@ -534,3 +534,45 @@ def row_count(model: type) -> int:
     rows = RowCount.objects.filter(table=model._meta.db_table).values_list("rows", flat=True)
     counted = rows.first()
     return model.objects.count() if counted is None else counted
+
+
+# A count of more rows than this is estimated, not counted (the convention Elasticsearch
+# follows for its hit counts): counting every one of 800,000 matches costs as much as
+# finding them.
+COUNT_EXACT_UP_TO = 10_000
+
+
+@dataclass(frozen=True)
+class Counted:
+    rows: int
+    exact: bool
+
+
+def counted(queryset: QuerySet) -> Counted:
+    """How many rows `queryset` has: the trigger-kept count of a whole table, an exact
+    count up to COUNT_EXACT_UP_TO, and above that the planner's estimate (never less
+    than what was counted)."""
+    queryset = queryset.order_by()
+    if not queryset.query.where:
+        return Counted(row_count(queryset.model), exact=True)
+    rows = queryset[: COUNT_EXACT_UP_TO + 1].count()
+    if rows <= COUNT_EXACT_UP_TO:
+        return Counted(rows, exact=True)
+    return Counted(max(rows, estimated_rows(queryset)), exact=False)
+
+
+def estimated_rows(queryset: QuerySet) -> int:
+    """The planner's estimate of how many rows `queryset` returns (PostgreSQL), or 0."""
+    if connection.vendor != "postgresql":
+        return 0
+    sql, params = queryset.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def with_talk_counts(events: QuerySet) -> QuerySet:
+    """`events`, each with `talks_counted`: a count over the talks' event index, which
+    PostgreSQL runs for the rows returned only (a page), not for every event."""
+    return events.annotate(talks_counted=_talks_of_event("pk"))

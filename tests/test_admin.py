@@ -1,10 +1,14 @@
 """The Django admin works for editors and its change lists do not grow with the page."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from talks.admin import RecentEventFilter
+from talks.search import refresh_talk_search
 from tests.factories import EventFactory, SpeakerFactory, TalkFactory, TopicFactory
 
 
@@ -45,13 +49,69 @@ def test_talk_change_form_has_speakers_inline_and_topic_picker(editor):
     assert "selectfilter" in page.lower()  # filter_horizontal's filtered picker
 
 
+# What a change list page runs, whatever the catalogue's size: the session and the
+# user, the page, its count (a kept row count unless filtered), and what the page's
+# filters and date drill-down need.
+CHANGE_LIST_STATEMENTS = {"talk": 8, "speaker": 4, "event": 7, "topic": 4}
+
+
+@pytest.mark.parametrize("model", sorted(CHANGE_LIST_STATEMENTS))
+def test_change_list_statements_are_pinned(editor, model):
+    make_talks(5)
+    with CaptureQueriesContext(connection) as page:
+        assert editor.get(f"/admin/talks/{model}/").status_code == 200
+    statements = [query["sql"] for query in page.captured_queries]
+    assert len(statements) == CHANGE_LIST_STATEMENTS[model], "\n".join(statements)
+    # No change list counts its whole table: the kept row count answers.
+    assert not any(sql.startswith("SELECT COUNT(*)") for sql in statements), statements
+
+
 def test_search_and_filters(editor):
     TalkFactory(title="Cache Rules Everything Around Me", kind="keynote")
     TalkFactory(title="Something else")
+    refresh_talk_search()
     found = editor.get("/admin/talks/talk/", {"q": "cache rules"}).content.decode()
     assert "Cache Rules Everything Around Me" in found and "Something else" not in found
     keynotes = editor.get("/admin/talks/talk/", {"kind__exact": "keynote"}).content.decode()
     assert "Cache Rules" in keynotes and "Something else" not in keynotes
+
+
+def test_talk_search_is_the_api_search(editor):
+    speaker = SpeakerFactory(name="Andrew Godwin")
+    TalkFactory(title="Channels in depth", speakers=[speaker])
+    TalkFactory(title="Retrofitting async", abstract="Making Django asynchronous, slowly.")
+    TalkFactory(title="Something else")
+    refresh_talk_search()
+
+    def titles(text: str) -> str:
+        return editor.get("/admin/talks/talk/", {"q": text}).content.decode()
+
+    by_speaker = titles("godwin")
+    assert "Channels in depth" in by_speaker and "Something else" not in by_speaker
+    assert "Retrofitting async" in titles("asynchronous")  # the abstract, stemmed
+    assert "Retrofitting async" in titles("Retrofiting")  # a typo forgiven
+    excluded = titles("channels -depth")
+    assert "Channels in depth" not in excluded
+    nothing = editor.get("/admin/talks/talk/", {"q": "!!!"})
+    assert nothing.status_code == 200 and "0 talks" in nothing.content.decode()
+
+
+def test_talks_are_filtered_by_an_event_from_the_latest_or_from_its_talk_count(editor):
+    old = EventFactory(name="PyCon 1999", starts_on=datetime.date(1999, 4, 1))
+    TalkFactory(title="A talk of 1999", event=old)
+    for year in range(2001, 2001 + RecentEventFilter.SHOWN):
+        TalkFactory(event=EventFactory(starts_on=datetime.date(year, 5, 1)))
+    listing = editor.get("/admin/talks/talk/").content.decode()
+    assert listing.count("?event=") == RecentEventFilter.SHOWN  # the latest events only
+    assert f'?event={old.pk}"' not in listing
+
+    events = editor.get("/admin/talks/event/").content.decode()
+    assert f'<a href="/admin/talks/talk/?event={old.pk}">1</a>' in events
+    of_old = editor.get("/admin/talks/talk/", {"event": old.pk}).content.decode()
+    assert "A talk of 1999" in of_old and "1 talk" in of_old
+    assert f'<li class="selected">\n    <a href="?event={old.pk}"' in of_old  # offered, chosen
+    bogus = editor.get("/admin/talks/talk/", {"event": "not-a-number"})
+    assert bogus.status_code == 200 and "0 talks" in bogus.content.decode()
 
 
 def test_speaker_change_list_shows_talk_counts(editor):

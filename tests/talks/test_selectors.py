@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from talks import selectors
 from talks.models import Talk
-from talks.selectors import RowRange, TalkFilters
+from talks.selectors import Counted, RowRange, TalkFilters, counted
 from tests.factories import EventFactory, SpeakerFactory, TalkFactory, TopicFactory
 
 
@@ -144,3 +144,22 @@ def test_batched_reads_send_ids_as_one_parameter(world, django_assert_num_querie
     with django_assert_num_queries(0):
         assert selectors.topics_of_talks([]) == {}
         assert list(Talk.objects.filter(slug__any=[])) == []
+
+
+def test_counted_reads_the_kept_count_of_a_whole_table(db):
+    TalkFactory.create_batch(3)
+    with CaptureQueriesContext(connection) as statements:
+        assert counted(Talk.objects.all()) == Counted(3, exact=True)
+    assert "talks_rowcount" in statements.captured_queries[0]["sql"]
+
+
+def test_counted_is_exact_up_to_its_cap_and_an_estimate_flagged_above(db, monkeypatch):
+    TalkFactory.create_batch(4, kind="talk")
+    TalkFactory.create_batch(7, kind="keynote")
+    keynotes = Talk.objects.filter(kind="keynote")
+    assert counted(keynotes) == Counted(7, exact=True)
+    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 5)
+    assert counted(Talk.objects.filter(kind="talk")) == Counted(4, exact=True)
+    above = counted(keynotes)
+    assert above.exact is False
+    assert above.rows >= 6  # never fewer than were seen: more than the cap
