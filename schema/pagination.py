@@ -8,6 +8,7 @@ Every list field takes the same arguments (`filter`, `orderBy`, `first`, `after`
 import asyncio
 import base64
 import binascii
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -94,7 +95,7 @@ def build_connection(
     rows: Sequence[Any],
     start: int,
     has_next_page: bool,
-    total_count: Callable[[], Any],  # the count, or an awaitable of it
+    total_count: Callable[[], Any],  # a selectors.Counted, or an awaitable of one
 ) -> C:
     edges = [
         relay.Edge(cursor=encode_cursor(start + index), node=row) for index, row in enumerate(rows)
@@ -108,14 +109,37 @@ def build_connection(
     return connection_cls(edges=edges, page_info=page_info, count=total_count)
 
 
+def _part_of(counted: Any, part: str) -> Any:
+    """`part` of a Counted, or an awaitable of it when the count is still coming."""
+    if not inspect.isawaitable(counted):
+        return getattr(counted, part)
+
+    async def later() -> Any:
+        return getattr(await counted, part)
+
+    return later()
+
+
 @strawberry.type(description="A page of a list, with the size of the whole list.")
 class CountedConnection(relay.Connection[relay.NodeType]):
-    # Returns the count, or an awaitable of it when it is not known yet.
+    # Returns a selectors.Counted, or an awaitable of one when it is not known yet.
     count: strawberry.Private[Callable[[], Any]]
 
-    @strawberry.field(description="How many items match, over all pages.")
+    @strawberry.field(
+        description=f"How many items match, over all pages: exact up to "
+        f"{selectors.COUNT_EXACT_UP_TO:,} matches of a top-level list, the database's "
+        "estimate above that (see `totalCountIsExact`)."
+    )
     def total_count(self) -> int:
-        return self.count()
+        return _part_of(self.count(), "rows")
+
+    @strawberry.field(
+        description="Whether `totalCount` is exact. It is an estimate when a filtered "
+        f"top-level list matches more than {selectors.COUNT_EXACT_UP_TO:,} items, as search "
+        "engines count their hits; the pages themselves are always exact."
+    )
+    def total_count_is_exact(self) -> bool:
+        return _part_of(self.count(), "exact")
 
 
 @dataclass(frozen=True)
@@ -189,14 +213,12 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
     rows = page.rows
     queryset: QuerySet
 
-    def count() -> int:
+    def count() -> selectors.Counted:
         # The whole list's length is kept by the database (a million talks are not
-        # counted per request); a filtered one is counted.
-        if page.filters is None:
-            return selectors.row_count(queryset.model)
-        return queryset.count()
+        # counted per request); a filtered one is counted up to a cap, then estimated.
+        return selectors.counted(queryset)
 
-    def fetch() -> tuple[int, int, list, int | None]:
+    def fetch() -> tuple[int, int, list, selectors.Counted | None]:
         nonlocal queryset
         # Here, not on the event loop: a search may look its words up first.
         queryset = listing.select(filters=page.filters, order=page.order)
@@ -204,8 +226,8 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
         event_columns = joined_event_columns(queryset.model, fields)
         total, start, stop = None, rows.start, rows.stop
         if stop is None:  # "the last N rows": where the list ends decides where they start
-            total = count()
-            start, stop = max(start, total - rows.last), total
+            total = selectors.counted(queryset, exact=True)
+            start, stop = max(start, total.rows - rows.last), total.rows
         stop = max(stop, start)
         # One row past the page tells whether a next page exists.
         found = queryset[start : stop + 1]
@@ -234,6 +256,17 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
         has_next_page=has_next_page,
         total_count=total_count,
     )
+
+
+def _exactly(count: Any) -> Any:
+    """A nested list's count (an int or an awaitable of one), which is always exact."""
+    if not inspect.isawaitable(count):
+        return selectors.Counted(count, exact=True)
+
+    async def later() -> selectors.Counted:
+        return selectors.Counted(await count, exact=True)
+
+    return later()
 
 
 class TalkPagesField(StrawberryField):
@@ -303,5 +336,5 @@ async def _talk_page(
         rows=page,
         start=start,
         has_next_page=has_next_page,
-        total_count=lambda: loaded(loaders.of(TALK_COUNTS, int), count_key),
+        total_count=lambda: _exactly(loaded(loaders.of(TALK_COUNTS, int), count_key)),
     )

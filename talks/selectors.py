@@ -548,13 +548,15 @@ class Counted:
     exact: bool
 
 
-def counted(queryset: QuerySet) -> Counted:
+def counted(queryset: QuerySet, exact: bool = False) -> Counted:
     """How many rows `queryset` has: the trigger-kept count of a whole table, an exact
-    count up to COUNT_EXACT_UP_TO, and above that the planner's estimate (never less
-    than what was counted)."""
+    count up to COUNT_EXACT_UP_TO (or always, if `exact`), and above that the planner's
+    estimate (never less than what was counted)."""
     queryset = queryset.order_by()
     if not queryset.query.where:
         return Counted(row_count(queryset.model), exact=True)
+    if exact:
+        return Counted(queryset.count(), exact=True)
     rows = queryset[: COUNT_EXACT_UP_TO + 1].count()
     if rows <= COUNT_EXACT_UP_TO:
         return Counted(rows, exact=True)

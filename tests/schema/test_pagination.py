@@ -198,3 +198,35 @@ def test_aliased_pages_of_many_parents_each_get_their_arguments_and_errors(gql):
     body = gql.raw("{ events { edges { node { slug bad: talks(first: 500) { totalCount } } } } }")
     assert body["errors"] and {error["path"][-1] for error in body["errors"]} == {"bad"}
     assert all("`first` must be at most 100" in error["message"] for error in body["errors"])
+
+
+COUNTS = """query ($filter: TalkFilter, $first: Int = 2, $last: Int) {
+  talks(filter: $filter, first: $first, last: $last) {
+    totalCount totalCountIsExact edges { node { slug } } }
+  speakers(first: 1) { edges { node { talks(filter: $filter) {
+    totalCount totalCountIsExact } } } } }"""
+
+
+def test_a_count_over_the_cap_is_an_estimate_and_says_so(gql, talks, monkeypatch):
+    from talks import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 10)
+    in_2019 = {"recordedFrom": "2019-01-01"}  # 16 of the 25 talks
+    data = gql(COUNTS, {"filter": in_2019})
+    assert data["talks"]["totalCountIsExact"] is False
+    assert data["talks"]["totalCount"] >= 11  # more than were counted
+    assert len(data["talks"]["edges"]) == 2  # the page itself is exact
+    # A nested list counts its parent's talks exactly, whatever their number.
+    nested = data["speakers"]["edges"][0]["node"]["talks"]
+    assert nested == {"totalCount": 16, "totalCountIsExact": True}
+
+    unfiltered = gql(COUNTS, {})["talks"]
+    assert (unfiltered["totalCount"], unfiltered["totalCountIsExact"]) == (25, True)
+    # The last page of a list needs where it ends: counted exactly.
+    last = gql(COUNTS, {"filter": in_2019, "first": None, "last": 2})["talks"]
+    assert (last["totalCount"], last["totalCountIsExact"]) == (16, True)
+
+
+def test_a_count_up_to_the_cap_is_exact(gql, talks):
+    data = gql(COUNTS, {"filter": {"recordedFrom": "2019-01-01"}})
+    assert (data["talks"]["totalCount"], data["talks"]["totalCountIsExact"]) == (16, True)
