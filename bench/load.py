@@ -5,6 +5,8 @@
     .venv/bin/python bench/load.py                      # 64 clients, 60 s
     .venv/bin/python bench/load.py --restart-postgres   # the same, PostgreSQL restarted mid-run
     .venv/bin/python bench/load.py --replica            # primary alone, then with a replica
+    .venv/bin/python bench/load.py --pgbouncer          # the servers reach PostgreSQL
+                                                        # through PgBouncer (transaction mode)
 
 The mix: Q1 (talk list with relations), Q2 (an event with its talks), Q3 (speakers by talk
 count with nested talks), 30% each, and 10% mutations (createTopic) with a staff token.
@@ -235,6 +237,8 @@ def report(run: Run, elapsed: float, args, env: dict, marks: dict) -> int:
     print(
         f"\n{args.clients} clients, {elapsed:.0f} s, {args.workers} workers, "
         f"PostgreSQL at {env['DATABASE_URL'].rsplit('/', 1)[-1]}"
+        f"{' through PgBouncer' if getattr(args, 'pgbouncer', False) else ''}, "
+        f"pool of {os.environ.get('DATABASE_POOL_SIZE', '10')} connections per worker"
     )
     print(f"{'operation':10} {'ok':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, values in [*run.latencies.items(), ("all", every)]:
@@ -318,6 +322,11 @@ def main() -> None:
     parser.add_argument("--talks", type=int, default=20_000)
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument(
+        "--pgbouncer",
+        action="store_true",
+        help="serve through PgBouncer (docker/pgbouncer.ini, Debian's binary), as production",
+    )
+    parser.add_argument(
         "--replica",
         action="store_true",
         help="build a primary and a streaming replica, and load primary-only, then both",
@@ -336,7 +345,18 @@ def main() -> None:
         compare_replica(env, args)
         return
     token, slugs = prepare(env, args.talks)
-    run, elapsed, marks = load_once(env, args, token, slugs)
+    served, bouncer = env, None
+    if args.pgbouncer:
+        sys.path.insert(0, str(ROOT))
+        from tests.e2e.pgbouncer import PgBouncer
+
+        bouncer = PgBouncer(env["DATABASE_URL"])
+        served = {**env, "DATABASE_URL": bouncer.url, "DISABLE_SERVER_SIDE_CURSORS": "1"}
+    try:
+        run, elapsed, marks = load_once(served, args, token, slugs)
+    finally:
+        if bouncer is not None:
+            bouncer.close()
     report(run, elapsed, args, env, marks)
 
 

@@ -2,15 +2,10 @@
 uvicorn workers) behind PgBouncer in transaction mode, configured from
 docker/pgbouncer.ini, in front of the local PostgreSQL."""
 
-import configparser
 import io
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,62 +13,22 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.e2e.conftest import ROOT, free_port, test_database_url
+from tests.e2e.pgbouncer import BINARY, PgBouncer
 
-PGBOUNCER = shutil.which("pgbouncer") or (
-    "/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None
-)
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
-    pytest.mark.skipif(PGBOUNCER is None, reason="needs pgbouncer (Debian package)"),
+    pytest.mark.skipif(BINARY is None, reason="needs pgbouncer (Debian package)"),
 ]
 
 
 @pytest.fixture
 def pgbouncer(transactional_db):
     """PgBouncer with the repository's settings, pointed at the test database."""
-    settings = connection.settings_dict
-    # PgBouncer refuses to run as root; as root, it runs as the `postgres` user (-u),
-    # which must be able to read its files and write its log.
-    tmp_path = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
-    as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
-    if as_user:
-        shutil.chown(tmp_path, "postgres")
-    config = configparser.ConfigParser()
-    config.read(ROOT / "docker" / "pgbouncer.ini")
-    port = free_port()
-    config["databases"] = {
-        settings["NAME"]: f"host={settings['HOST'] or '127.0.0.1'} "
-        f"port={settings['PORT'] or 5432} dbname={settings['NAME']}"
-    }
-    config["pgbouncer"].update(
-        listen_addr="127.0.0.1",
-        listen_port=str(port),
-        auth_type="trust",
-        auth_file=str(tmp_path / "users.txt"),
-        unix_socket_dir="",
-        logfile=str(tmp_path / "pgbouncer.log"),
-        pidfile=str(tmp_path / "pgbouncer.pid"),
-    )
-    (tmp_path / "users.txt").write_text(f'"{settings["USER"]}" ""\n')
-    with open(tmp_path / "pgbouncer.ini", "w") as file:
-        config.write(file)
-    process = subprocess.Popen([PGBOUNCER, *as_user, str(tmp_path / "pgbouncer.ini")])
-    deadline = time.monotonic() + 10
-    while not _listening(port):
-        assert process.poll() is None, (tmp_path / "pgbouncer.log").read_text()
-        assert time.monotonic() < deadline, "pgbouncer did not start"
-        time.sleep(0.1)
-    assert config["pgbouncer"]["pool_mode"] == "transaction"
-    yield test_database_url().replace(f":{settings['PORT'] or 5432}/", f":{port}/")
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(tmp_path, ignore_errors=True)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    bouncer = PgBouncer(test_database_url())
+    assert bouncer.pool_mode == "transaction"
+    yield bouncer.url
+    bouncer.close()
 
 
 def entrypoint(*args: str, env: dict, **popen) -> subprocess.Popen:
