@@ -211,15 +211,13 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
     page = ask()
     fields = node_fields(info)
     rows = page.rows
-    queryset: QuerySet
 
     def count() -> selectors.Counted:
         # The whole list's length is kept by the database (a million talks are not
         # counted per request); a filtered one is counted up to a cap, then estimated.
-        return selectors.counted(queryset)
+        return selectors.list_total(listing.select, page.filters)
 
     def fetch() -> tuple[int, int, list, selectors.Counted | None]:
-        nonlocal queryset
         # Here, not on the event loop: a search may look its words up first.
         queryset = listing.select(filters=page.filters, order=page.order)
         page_columns = columns(queryset.model, fields)
@@ -230,7 +228,7 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
             start, stop = max(start, total.rows - rows.last), total.rows
         stop = max(stop, start)
         # One row past the page tells whether a next page exists.
-        found = queryset[start : stop + 1]
+        found = selectors.page(queryset, page.filters, start, stop + 1)
         objects = selectors.instances(found, page_columns, event_columns=event_columns)
         return start, stop, objects, total
 

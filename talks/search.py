@@ -205,6 +205,8 @@ class TalkMatch:
     rank: str
     rank_params: list
     terms: list[Term]
+    tsquery: str = ""  # PostgreSQL: the query the condition matches, and its parameters
+    tsquery_params: tuple = ()
 
     @property
     def fuzzy(self) -> bool:
@@ -231,7 +233,9 @@ def talk_match(text: str) -> TalkMatch:
                 f" ELSE ts_rank_cd({vector}, {query}, 32) END"
             )
             rank_params = [*exact_params, *exact_params, *params]
-        return TalkMatch(f"{vector} @@ {query}", params, rank, rank_params, terms)
+        return TalkMatch(
+            f"{vector} @@ {query}", params, rank, rank_params, terms, query, tuple(params)
+        )
     exact = _fts_query(terms, fuzzy=False)
     query = _fts_query(terms, fuzzy=True) if fuzzy else exact
     condition = f'"talks_talk"."id" IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)'

@@ -124,6 +124,12 @@ class TalkFilters:
         """The search, its vocabulary looked up once for every list these filters narrow."""
         return None if self.search is None else search.talk_match(self.search)
 
+    @cached_property
+    def total(self) -> "Counted":
+        """How many talks these filters let through (`counted`), counted once for the
+        page that needs it and the `totalCount` that shows it."""
+        return counted(Talk.objects.filter(conditions(self)))
+
 
 @dataclass(frozen=True)
 class SpeakerFilters:
@@ -221,6 +227,65 @@ def _by_name(queryset: QuerySet, text: str | None) -> QuerySet:
 def talk_list(*, filters: TalkFilters | None = None, order: str = "recorded_on_desc") -> QuerySet:
     queryset = _ranked(Talk.objects.filter(conditions(filters)), filters)
     return queryset.order_by(*TALK_ORDERINGS[order])
+
+
+# A search that matches more talks than COUNT_EXACT_UP_TO does not rank every one (a word
+# in 80% of a million talks: ~1 s of ts_rank_cd alone). Its pages that end within
+# BEST_DEPTH rank candidates instead, by the same rank: every match with the words in its
+# title (from the title index, migration 0013; at most TITLE_CANDIDATES of them), and
+# the NEWEST_CANDIDATES newest matches. The title carries the heaviest weight, so the
+# best matches are nearly always among them. Smaller searches, deeper pages and SQLite
+# rank every match.
+BEST_DEPTH = 1_000
+TITLE_CANDIDATES = 20_000
+NEWEST_CANDIDATES = 2_000
+
+
+def page(queryset: QuerySet, filters: Any, start: int, stop: int) -> QuerySet:
+    """Rows `start` to `stop` of a list of `selectors`: of a large search by relevance,
+    from its best candidates."""
+    if (
+        connection.vendor == "postgresql"
+        and isinstance(filters, TalkFilters)
+        and filters.matching is not None
+        and stop <= BEST_DEPTH
+        and tuple(queryset.query.order_by) == TALK_ORDERINGS["relevance"]
+        and not filters.total.exact
+    ):
+        queryset = queryset.filter(_best_candidates(filters, stop))
+    return queryset[start:stop]
+
+
+def _best_candidates(filters: TalkFilters, stop: int) -> Q:
+    matching = filters.matching
+    matches = Talk.objects.filter(conditions(filters)).values("id")
+    in_title = matches.filter(
+        RawSQL(
+            f'talks_title_vector("talks_talk"."title") @@ {matching.tsquery}',
+            matching.tsquery_params,
+            output_field=BooleanField(),
+        )
+    )[:TITLE_CANDIDATES]
+    # At least as many as the page reaches, so that the page is always full.
+    newest = matches.order_by(*TALK_ORDERINGS["recorded_on_desc"])[: max(NEWEST_CANDIDATES, stop)]
+    title_sql, title_params = in_title.query.sql_with_params()
+    newest_sql, newest_params = newest.query.sql_with_params()
+    # One set for the planner to join the talks to by primary key (an OR of two IN
+    # lists would be checked against every match instead).
+    return Q(
+        RawSQL(
+            f'"talks_talk"."id" IN (({title_sql}) UNION ({newest_sql}))',
+            (*title_params, *newest_params),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def list_total(select: Callable[..., QuerySet], filters: Any) -> "Counted":
+    """How many rows the list `select` (talk_list, speaker_list, ...) has for `filters`."""
+    if isinstance(filters, TalkFilters):
+        return filters.total
+    return counted(select(filters=filters))
 
 
 def _named_list(model: type, filters: Any, orderings: tuple) -> QuerySet:
@@ -507,7 +572,7 @@ def search_everything(text: str, limit: int) -> list:
     then looser name matches, then talks found only through a corrected typo.
     """
     filters = TalkFilters(search=text)
-    talks = list(talk_list(filters=filters, order="relevance")[:limit])
+    talks = list(page(talk_list(filters=filters, order="relevance"), filters, 0, limit))
     as_typed, corrected = [], []
     for talk in talks:
         (as_typed if filters.matching.as_typed(talk.rank) else corrected).append(talk)

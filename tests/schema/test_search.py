@@ -322,7 +322,9 @@ def test_search_keeps_the_query_count_guarantee(gql, catalogue):
         with CaptureQueriesContext(connection) as captured:
             gql(hits % n)
         search_counts.append(len(captured.captured_queries))
-    assert search_counts[0] == search_counts[1] <= 7
+    # The talks' capped count too: it decides whether a search is large enough to rank
+    # its best candidates rather than every match (selectors.page).
+    assert search_counts[0] == search_counts[1] <= 8
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
@@ -385,3 +387,32 @@ def test_swapped_letters_in_the_longest_title_word_still_find_the_talk(gql, cata
     ]
     assert len(queries) > 200
     assert len(missed) / len(queries) < 0.05, missed
+
+
+LARGE_SEARCH = """query ($q: String!) { talks(filter: {search: $q}, first: 20) {
+    totalCount totalCountIsExact pageInfo { hasNextPage } edges { node { slug title } } } }"""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranks candidates on PostgreSQL")
+@pytest.mark.parametrize("text", ["python", "django", "data", "web"])
+def test_a_large_search_ranks_its_best_candidates_into_the_same_first_page(
+    gql, catalogue, monkeypatch, text
+):
+    """Above the cap, a first page ranks the talks with the words in the title and the
+    newest matches: the title matches lead in the order ranking every match gives them,
+    and the page is as full as it would be."""
+    everything = gql(LARGE_SEARCH, {"q": text})["talks"]
+    assert everything["totalCountIsExact"] is True
+    # The same catalogue, as if each of these words matched more talks than are counted.
+    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 3)
+    monkeypatch.setattr(selectors, "NEWEST_CANDIDATES", 5)
+    with CaptureQueriesContext(connection) as captured:
+        best = gql(LARGE_SEARCH, {"q": text})["talks"]
+    assert best["totalCountIsExact"] is False and best["totalCount"] > 3
+    assert any("talks_title_vector" in query["sql"] for query in captured.captured_queries)
+    exact = [edge["node"] for edge in everything["edges"]]
+    leading = next((i for i, talk in enumerate(exact) if text not in talk["title"].lower()), 20)
+    assert leading >= 10  # the test's words lead with title matches
+    assert [edge["node"] for edge in best["edges"]][:leading] == exact[:leading]
+    assert len(best["edges"]) == len(exact)
+    assert best["pageInfo"] == everything["pageInfo"]
