@@ -70,6 +70,9 @@ def backend_pid(wrapper) -> int:
 
 def backend_alive(pid: int) -> bool:
     with connection.cursor() as cursor:
+        # pg_stat_activity is read once per transaction, and the test runs in one:
+        # without clearing that snapshot a backend seen alive stays alive.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
         return cursor.fetchone()[0] == 1
 
