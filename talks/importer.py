@@ -27,11 +27,13 @@ from typing import Any, BinaryIO
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from talks import bulk_load
 from talks.languages import bcp47
 from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, TalkSpeaker, Topic
-from talks.search import refresh_talk_search, talks_naming
+from talks.search import pg_names, refresh_talk_search, talks_naming
 from talks.services import validation_problems
 from talks.text import bad_text
+from talks.vocabulary import talk_words
 
 TalkTopic = Talk.topics.through
 KINDS = ["event", "speaker", "topic", "talk"]
@@ -59,6 +61,7 @@ COLUMNS = {
     ],
 }
 CHOICES = {("event", "kind"): EventKind, ("talk", "kind"): TalkKind, ("talk", "level"): TalkLevel}
+CHOICE_VALUES = {key: frozenset(choices.values) for key, choices in CHOICES.items()}
 MAX_REPORTED = 1000  # bad records kept for the summary; the rest are only counted
 
 
@@ -148,33 +151,49 @@ def _open_text(raw: BinaryIO) -> io.TextIOBase:
     return io.TextIOWrapper(buffered, encoding="utf-8")
 
 
+# In valid JSON an unescaped `"type": "talk"` can only be a key and its value, so a line
+# that has it, and `"type"` nowhere else, is a talk's record (or not a valid record at
+# all, which the talk pass then reports).
+_TALK_MARK = '"type": "talk"'
+
+
+def _marked_talk(line: str) -> bool:
+    return _TALK_MARK in line and line.count('"type"') == 1
+
+
 def read_records(
-    source: Source, on_progress: Callable[[int], None] | None = None
-) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, record or None, why not) for each non-blank line."""
+    source: Source,
+    on_progress: Callable[[int], None] | None = None,
+    *,
+    talks: bool = True,
+) -> Iterator[tuple[int, dict | None, str | None, bool]]:
+    """(line number, record or None, why not, whether the line is marked as a talk's)
+    for each non-blank line; without `talks`, lines marked as talks' are not even parsed."""
     with open(source.path, "rb") as raw:
         text = _open_text(raw)
         for number, line in enumerate(text, start=1):
             if on_progress is not None and number % 1000 == 0:
                 on_progress(raw.tell())
-            if not line.strip():
+            marked = _marked_talk(line)
+            if (marked and not talks) or not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
-                yield number, None, f"not valid JSON ({error.msg} at column {error.colno})"
+                why = f"not valid JSON ({error.msg} at column {error.colno})"
+                yield number, None, why, marked
                 continue
             # Only an escape (\u0000, \ud800) puts such characters into JSON text.
             unstorable = "\\u" in line and next(bad_text(record), None)
             if not isinstance(record, dict):
-                yield number, None, "not a JSON object"
+                yield number, None, "not a JSON object", marked
             elif record.get("type") not in MODELS:
-                yield number, None, f"unknown record type {record.get('type')!r}"
+                yield number, None, f"unknown record type {record.get('type')!r}", marked
             elif unstorable:
                 where, error = unstorable
-                yield number, None, f"{where}: {error.messages[0]}"
+                yield number, None, f"{where}: {error.messages[0]}", marked
             else:
-                yield number, record, None
+                yield number, record, None, marked
         if on_progress is not None:
             on_progress(raw.tell())
 
@@ -213,7 +232,10 @@ def column_values(kind: str, record: dict) -> dict[str, Any]:
                 continue
             if value is None:
                 continue  # the model's default
-            if not isinstance(value, str) or value.strip().lower() not in choices.values:
+            if (
+                not isinstance(value, str)
+                or value.strip().lower() not in CHOICE_VALUES[(kind, name)]
+            ):
                 raise RecordError(f"unknown {name} {value!r} (one of: {', '.join(choices.values)})")
             values[name] = value.strip().lower()
         elif name in {"starts_on", "ends_on", "recorded_on"}:
@@ -262,6 +284,62 @@ class Pending:
     source: Source
     line: int
     record: dict
+
+
+@dataclass(frozen=True)
+class TalkRecord:
+    """A talk's record, read: its columns, and the slugs of what it refers to."""
+
+    pending: Pending
+    slug: str
+    values: dict[str, Any]
+    event: str
+    speakers: list[str]
+    topics: list[str]
+
+
+def _ids_and_names(model: type[models.Model], slugs: set[str]) -> dict[str, tuple[int, str]]:
+    rows = model.objects.filter(slug__any=list(slugs)).values_list("slug", "id", "name")
+    return {slug: (pk, name) for slug, pk, name in rows}
+
+
+@dataclass(frozen=True)
+class Referred:
+    """The id and name of each event, speaker and topic that talk records refer to."""
+
+    events: dict[str, tuple[int, str]]
+    speakers: dict[str, tuple[int, str]]
+    topics: dict[str, tuple[int, str]]
+
+    @classmethod
+    def of(cls, records: list[TalkRecord]) -> "Referred":
+        return cls(
+            _ids_and_names(Event, {record.event for record in records}),
+            _ids_and_names(Speaker, {slug for record in records for slug in record.speakers}),
+            _ids_and_names(Topic, {slug for record in records for slug in record.topics}),
+        )
+
+    def ids(self, record: TalkRecord) -> tuple[int, list[int], list[int]]:
+        """The record's event, its speakers in billing order and its topics, by id;
+        RecordError if any of them is unknown."""
+        missing = [f"event {record.event!r}"] if record.event not in self.events else []
+        missing += [f"speaker {s!r}" for s in record.speakers if s not in self.speakers]
+        missing += [f"topic {s!r}" for s in record.topics if s not in self.topics]
+        if missing:
+            raise RecordError(f"refers to unknown {', '.join(missing)}")
+        return (
+            self.events[record.event][0],
+            [self.speakers[slug][0] for slug in record.speakers],
+            [self.topics[slug][0] for slug in record.topics],
+        )
+
+    def names(self, record: TalkRecord) -> tuple[str, list[str], list[str]]:
+        """The names of the record's event, speakers and topics (known to `ids`)."""
+        return (
+            self.events[record.event][1],
+            [self.speakers[slug][1] for slug in record.speakers],
+            [self.topics[slug][1] for slug in record.topics],
+        )
 
 
 VACUUM_EVERY = 10_000  # talks refreshed between two VACUUMs of the talk table
@@ -328,13 +406,16 @@ class Importer:
         strict: bool = False,
         batch_size: int = 1000,
         on_progress: Callable[[int, int, int], None] | None = None,
+        bulk_load: bool = True,
     ) -> None:
         self.strict = strict
+        self.bulk_load = bulk_load  # new talks into an empty catalogue by `bulk_load`
         self.batch_size = batch_size
         self.report = ImportReport()
         self.on_progress = on_progress  # (records read, bytes read, bytes to read)
         self.records_read = 0
         self.now = timezone.now()
+        self.load: bulk_load.TalkLoad | bulk_load.BackgroundLoad | None = None
 
     def bad(self, pending: Pending, reason: str) -> None:
         bad = BadRecord(pending.source.name, pending.line, reason)
@@ -356,31 +437,54 @@ class Importer:
 
     def _passes(self, sources: list[Source]) -> None:
         total = 2 * sum(source.size for source in sources)
-        done = 0
-        for pass_kinds in (("event", "speaker", "topic"), ("talk",)):
-            batches: dict[str, list[Pending]] = {kind: [] for kind in pass_kinds}
-            for source in sources:
+        self._pass(sources, ("event", "speaker", "topic"), 0, total)
+        with self._loading():
+            self._pass(sources, ("talk",), total // 2, total)
 
-                def progress(position: int, base: int = done) -> None:
-                    if self.on_progress is not None:
-                        self.on_progress(self.records_read, base + position, total)
+    def _pass(self, sources: list[Source], kinds: tuple[str, ...], done: int, total: int) -> None:
+        """Read every source, writing the records of `kinds` batch by batch."""
+        batches: dict[str, list[Pending]] = {kind: [] for kind in kinds}
+        for source in sources:
 
-                for line, record, why_not in read_records(source, progress):
-                    self.records_read += 1
-                    if record is None:
-                        if pass_kinds[0] == "event":  # report unreadable lines once
-                            self.bad(Pending(source, line, {}), why_not)
-                        continue
-                    kind = record["type"]
-                    if kind not in batches:
-                        continue
-                    batches[kind].append(Pending(source, line, record))
-                    if len(batches[kind]) >= self.batch_size:
-                        self.flush(kind, batches[kind])
-                        batches[kind] = []
-                done += source.size
-            for kind, batch in batches.items():
-                self.flush(kind, batch)
+            def progress(position: int, base: int = done) -> None:
+                if self.on_progress is not None:
+                    self.on_progress(self.records_read, base + position, total)
+
+            talks = "talk" in kinds
+            for line, record, why_not, marked in read_records(source, progress, talks=talks):
+                self.records_read += 1
+                if record is None:
+                    # Once: by the pass that read the line first.
+                    if marked == talks:
+                        self.bad(Pending(source, line, {}), why_not)
+                    continue
+                kind = record["type"]
+                if kind not in batches:
+                    continue
+                batches[kind].append(Pending(source, line, record))
+                if len(batches[kind]) >= self.batch_size:
+                    self.flush(kind, batches[kind])
+                    batches[kind] = []
+            done += source.size
+        for kind, batch in batches.items():
+            self.flush(kind, batch)
+
+    @contextmanager
+    def _loading(self) -> Iterator[None]:
+        """New talks into an empty catalogue go in by `bulk_load` (PostgreSQL); records
+        whose slug the load had already used come after it, as updates."""
+        if connection.vendor != "postgresql" or not self.bulk_load:
+            yield
+            return
+        with bulk_load.loading() as self.load:
+            try:
+                yield
+                taken = self.load.finish() if self.load is not None else []
+            finally:
+                self.load = None
+        self.report.created["talk"] -= len(taken)
+        for start in range(0, len(taken), self.batch_size):
+            self.flush("talk", taken[start : start + self.batch_size])
 
     @staticmethod
     def _analyze() -> None:
@@ -401,6 +505,9 @@ class Importer:
 
     def flush(self, kind: str, batch: list[Pending]) -> None:
         if not batch:
+            return
+        if kind == "talk" and self.load is not None:
+            self._load_talks(batch)
             return
         # One transaction a batch: a talk and its links are written together or not at all.
         with transaction.atomic():
@@ -457,28 +564,57 @@ class Importer:
         self.report.created[kind] += len(to_create)
         self.report.updated[kind] += len(to_update)
 
-    def _talks(self, batch: list[Pending]) -> None:
-        by_slug = self._latest_by_slug(batch)
-        events, speakers, topics = set(), set(), set()
-        wanted = {}
-        for slug, pending in by_slug.items():
+    def _talk_records(self, batch: list[Pending]) -> list["TalkRecord"]:
+        records = []
+        for slug, pending in self._latest_by_slug(batch).items():
             try:
-                wanted[slug] = (
-                    pending,
-                    column_values("talk", pending.record),
-                    _text(pending.record.get("event"), "event"),
-                    _slug_list(pending.record, "speakers"),
-                    _slug_list(pending.record, "topics"),
+                records.append(
+                    TalkRecord(
+                        pending,
+                        slug,
+                        column_values("talk", pending.record),
+                        _text(pending.record.get("event"), "event"),
+                        _slug_list(pending.record, "speakers"),
+                        _slug_list(pending.record, "topics"),
+                    )
                 )
             except RecordError as error:
                 self.bad(pending, str(error))
+        return records
+
+    def _load_talks(self, batch: list[Pending]) -> None:
+        """New talks, checked, to the load: the talk table was empty when it began."""
+        records = self._talk_records(batch)
+        referred = Referred.of(records)
+        rows = bulk_load.Batch()
+        for record in records:
+            try:
+                event_id, billing, tagged = referred.ids(record)
+                talk = Talk(slug=record.slug, event_id=event_id, **record.values)
+                _check(talk)
+            except RecordError as error:
+                self.bad(record.pending, str(error))
                 continue
-            events.add(wanted[slug][2])
-            speakers.update(wanted[slug][3])
-            topics.update(wanted[slug][4])
-        event_ids = dict(Event.objects.filter(slug__in=events).values_list("slug", "id"))
-        speaker_ids = dict(Speaker.objects.filter(slug__in=speakers).values_list("slug", "id"))
-        topic_ids = dict(Topic.objects.filter(slug__in=topics).values_list("slug", "id"))
+            talk.id = self.load.new_id()
+            talk.created_at = talk.updated_at = self.now
+            event_name, speakers, topics = referred.names(record)
+            rows.talks.append(bulk_load.staged_row(talk, event_name, pg_names(speakers, topics)))
+            rows.speakers += [
+                (talk.id, speaker_id, position, talk.recorded_on)
+                for position, speaker_id in enumerate(billing)
+            ]
+            rows.topics += [(talk.id, topic_id) for topic_id in tagged]
+            rows.words[talk.id] = talk_words(
+                [talk.title, talk.abstract, event_name, *speakers, *topics]
+            )
+            rows.records[talk.id] = record.pending
+        self.load.add(rows)
+        self.report.created["talk"] += len(rows.records)
+
+    def _talks(self, batch: list[Pending]) -> None:
+        records = self._talk_records(batch)
+        referred = Referred.of(records)
+        wanted = {record.slug: record for record in records}
         existing = Talk.objects.in_bulk(list(wanted), field_name="slug")
         current_speakers: dict[int, list[int]] = {talk.pk: [] for talk in existing.values()}
         for talk_id, speaker_id in (
@@ -496,23 +632,18 @@ class Importer:
         to_create, to_update, changed_fields = [], [], set()
         links: dict[str, tuple[list[int], list[int]]] = {}
         relink: list[Talk] = []
-        for slug, (pending, values, event_slug, speaker_slugs, topic_slugs) in wanted.items():
+        for slug, record in wanted.items():
             try:
-                missing = [f"event {event_slug!r}"] if event_slug not in event_ids else []
-                missing += [f"speaker {s!r}" for s in speaker_slugs if s not in speaker_ids]
-                missing += [f"topic {s!r}" for s in topic_slugs if s not in topic_ids]
-                if missing:
-                    raise RecordError(f"refers to unknown {', '.join(missing)}")
-                billing = [speaker_ids[s] for s in speaker_slugs]
-                tagged = [topic_ids[s] for s in topic_slugs]
+                event_id, billing, tagged = referred.ids(record)
+                values = dict(record.values)
                 talk = existing.get(slug)
                 if talk is None:
-                    talk = Talk(slug=slug, event_id=event_ids[event_slug], **values)
+                    talk = Talk(slug=slug, event_id=event_id, **values)
                     _check(talk)
                     to_create.append(talk)
                     links[slug] = (billing, tagged)
                     continue
-                values["event_id"] = event_ids[event_slug]
+                values["event_id"] = event_id
                 changed = _differences(talk, values)
                 relinked = current_speakers[talk.pk] != billing or current_topics[talk.pk] != set(
                     tagged
@@ -527,7 +658,7 @@ class Importer:
                     relink.append(talk)
                     links[slug] = (billing, tagged)
             except RecordError as error:
-                self.bad(pending, str(error))
+                self.bad(record.pending, str(error))
 
         Talk.objects.bulk_create(to_create)
         if to_update:

@@ -111,27 +111,41 @@ def corrected(terms: list[Term]) -> list[Term]:
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 
-# Abstracts are long and most of the text: they get the `english` configuration only,
-# which halves the work of building the vector; titles and names, where exact
-# non-English words matter most, get both.
-PG_REFRESH = """
+# A talk's search vector from its title, the names of its speakers (in billing order)
+# and topics, and the rest of its text (abstract and event name): SQL expressions for
+# each go in the braces. Abstracts are long and most of the text: they get the
+# `english` configuration only, which halves the work of building the vector; titles
+# and names, where exact non-English words matter most, get both. The refresh below and
+# the importer's load of new talks (`talks.bulk_load`) both build vectors with it.
+PG_VECTOR = """
+    setweight(to_tsvector('simple', unaccent({title})), 'A')
+    || setweight(to_tsvector('english', unaccent({title})), 'A')
+    || setweight(to_tsvector('simple', unaccent({names})), 'B')
+    || setweight(to_tsvector('english', unaccent({names})), 'B')
+    || setweight(to_tsvector('english', unaccent({rest})), 'D')"""
+
+PG_REFRESH = f"""
 UPDATE talks_talk t SET search_vector = (
-    SELECT setweight(to_tsvector('simple', unaccent(t.title)), 'A')
-        || setweight(to_tsvector('english', unaccent(t.title)), 'A')
-        || setweight(to_tsvector('simple', unaccent(n.names)), 'B')
-        || setweight(to_tsvector('english', unaccent(n.names)), 'B')
-        || setweight(to_tsvector('english', unaccent(t.abstract || ' ' || e.name)), 'D')
+    SELECT {PG_VECTOR.format(title="t.title", names="n.names", rest="t.abstract || ' ' || e.name")}
     FROM talks_event e
     -- Names by primary key, one lookup a link: a plan that no statistics can spoil
     -- (mid-import, stale statistics once made this a hash join over all speakers a talk).
     CROSS JOIN LATERAL (SELECT concat_ws(' ',
-        (SELECT string_agg((SELECT s.name FROM talks_speaker s WHERE s.id = ts.speaker_id), ' ')
+        (SELECT string_agg((SELECT s.name FROM talks_speaker s WHERE s.id = ts.speaker_id),
+                           ' ' ORDER BY ts.position)
            FROM talks_talkspeaker ts WHERE ts.talk_id = t.id),
-        (SELECT string_agg((SELECT p.name FROM talks_topic p WHERE p.id = tt.topic_id), ' ')
+        (SELECT string_agg((SELECT p.name FROM talks_topic p WHERE p.id = tt.topic_id),
+                           ' ' ORDER BY tt.id)
            FROM talks_talk_topics tt WHERE tt.talk_id = t.id)) AS names) n
     WHERE e.id = t.event_id)
-{where}
+{{where}}
 """
+
+
+def pg_names(speakers: Iterable[str], topics: Iterable[str]) -> str:
+    """The names part of a talk's search text, as PG_REFRESH joins them: speakers in
+    billing order, then topics in the order they were linked."""
+    return " ".join(part for part in (" ".join(speakers), " ".join(topics)) if part)
 
 
 def _pg_tsquery(terms: list[Term], *, fuzzy: bool) -> tuple[str, list]:

@@ -18,7 +18,6 @@ so do its corrections. The same rule runs in Python on both databases: PostgreSQ
 narrows the candidates first, with fuzzystrmatch's `levenshtein_less_equal`.
 """
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -36,6 +35,9 @@ TWO_EDITS_FROM = 9
 CORRECTION_RATIO = 10  # a correction is in at least this many times the talks of the word
 MAX_CORRECTIONS = 3
 REFRESH_CHUNK = 1000  # talks whose words are stored in one statement
+# Moves the counts of words (parameters: words, changes), as the triggers of migration
+# 0011 do for each statement that writes talks' words.
+SEARCH_WORDS_APPLY = "SELECT talks_searchword_apply(%s::text[], %s::int[])"
 
 
 # A run of 4 to 40 letters that is not part of a longer run (WORD_LENGTHS).
@@ -51,9 +53,35 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+# ASCII text, the most of it, needs no regular expression: a word is a run of a-z.
+_NOT_ASCII_LETTER = bytes.maketrans(
+    bytes(range(128)),
+    bytes(c if chr(c).isalpha() else ord(" ") for c in range(128)),
+)
+
+
 def words_of(text: str) -> set[str]:
     """The vocabulary words of `text`."""
+    if text.isascii():
+        runs = text.lower().encode().translate(_NOT_ASCII_LETTER).decode().split()
+        return {run for run in runs if WORD_LENGTHS.start <= len(run) < WORD_LENGTHS.stop}
     return set(_WORD.findall(fold(text)))
+
+
+def talk_words(pieces: Iterable[str]) -> list[str]:
+    """The vocabulary words of a talk's pieces of search text (title, abstract, event,
+    speaker and topic names), sorted, as `TalkWords.words` holds them."""
+    ascii, other = [], []
+    for piece in pieces:
+        (ascii if piece.isascii() else other).append(piece)
+    words = words_of(" ".join(ascii))
+    return sorted(words.union(words_of(" ".join(other))) if other else words)
+
+
+def as_json(words: list[str]) -> str:
+    """Words as `TalkWords.words` holds them: a JSON list. Words are letters only, so
+    nothing in them needs escaping."""
+    return '["' + '", "'.join(words) + '"]' if words else "[]"
 
 
 def allowed_edits(word: str) -> int:
@@ -148,10 +176,7 @@ def refresh_words(talk_ids: Iterable[int] | None = None) -> None:
         texts = _texts(chunk)
         if not texts:
             continue
-        rows = [
-            (talk_id, json.dumps(sorted(set().union(*map(words_of, pieces))), ensure_ascii=False))
-            for talk_id, pieces in sorted(texts.items())
-        ]
+        rows = [(talk_id, as_json(talk_words(pieces))) for talk_id, pieces in sorted(texts.items())]
         values = ", ".join([f"(%s, %s{cast})"] * len(rows))
         with connection.cursor() as cursor:
             cursor.execute(
