@@ -8,21 +8,24 @@ Not part of the product; served with DJANGO_SETTINGS_MODULE=bench.baseline_setti
 import json
 from collections import defaultdict
 
-from django.db.models import BooleanField, Count, F, FloatField, OuterRef, Subquery, Window
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from schema.ids import global_id
-from talks import search
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 from talks.selectors import (
     SPEAKER_ORDERINGS,
     TALK_ORDERINGS,
     TOPIC_ORDERINGS,
+    TalkFilters,
+    list_total,
     newest_links_of_speakers,
+    page,
+    row_count,
+    talk_list,
 )
 
 NEWEST = TALK_ORDERINGS["recorded_on_desc"]
@@ -74,7 +77,7 @@ def talks_page(request):
             "id", "slug", "title", "recorded_on", "duration_minutes", "event__slug", "event__name"
         )[:first]
     )
-    total = Talk.objects.count()
+    total = row_count(Talk)  # the kept count, as the API reads it
     ids = [t["id"] for t in talks]
     speakers, topics = speakers_of(ids, "slug", "name"), topics_of(ids, "slug", "name")
     edges = [
@@ -214,15 +217,12 @@ def speakers_page(request):
 def search_page(request):
     """Q4: talks(filter: {search: ...}, first: N) ranked, with speakers."""
     first = int(request.GET.get("first", 20))
-    found = search.talk_match(request.GET["q"])
-    condition = RawSQL(found.condition, found.condition_params, output_field=BooleanField())
-    matching = Talk.objects.filter(condition)
-    talks = list(
-        matching.annotate(rank=RawSQL(found.rank, found.rank_params, output_field=FloatField()))
-        .order_by(*TALK_ORDERINGS["relevance"])
-        .values("id", "title")[:first]
-    )
-    total = matching.count()
+    # The API's selectors, so that both sides run the same SQL: a large search ranks its
+    # best candidates and estimates its total.
+    filters = TalkFilters(search=request.GET["q"])
+    ranked = talk_list(filters=filters, order="relevance").values("id", "title")
+    talks = list(page(ranked, filters, 0, first))
+    total = list_total(talk_list, filters).rows
     speakers = speakers_of([t["id"] for t in talks], "name")
     edges = [{"node": {"title": t["title"], "speakers": public(speakers[t["id"]])}} for t in talks]
     return respond({"talks": {"totalCount": total, "edges": edges}})

@@ -230,3 +230,28 @@ def test_a_count_over_the_cap_is_an_estimate_and_says_so(gql, talks, monkeypatch
 def test_a_count_up_to_the_cap_is_exact(gql, talks):
     data = gql(COUNTS, {"filter": {"recordedFrom": "2019-01-01"}})
     assert (data["talks"]["totalCount"], data["talks"]["totalCountIsExact"]) == (16, True)
+
+
+def test_a_search_the_planner_expects_to_match_far_more_than_the_cap_is_not_counted(
+    gql, talks, monkeypatch
+):
+    """PostgreSQL takes the planner's estimate of a search it expects to match many times
+    the cap, without counting a match; SQLite, which has no estimates, counts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from talks import selectors
+    from talks.search import refresh_talk_search
+
+    refresh_talk_search()
+    monkeypatch.setattr(selectors, "SEARCH_ESTIMATE_TRUSTED_FROM", 0)
+    query = """{ talks(filter: {search: "talk"}, first: 2) {
+      totalCount totalCountIsExact edges { node { slug } } } }"""
+    with CaptureQueriesContext(connection) as statements:
+        data = gql(query)["talks"]
+    estimated = connection.vendor == "postgresql"
+    assert data["totalCountIsExact"] is not estimated
+    assert data["totalCount"] >= 1 if estimated else data["totalCount"] == 25, data
+    assert len(data["edges"]) == 2
+    counts = [q["sql"] for q in statements.captured_queries if "count" in q["sql"].lower()]
+    assert len(counts) == 1, counts  # one statement counts the list, or estimates it
