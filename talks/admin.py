@@ -205,6 +205,15 @@ class TalkAdmin(CatalogueAdmin):
         fields["event"] = fields["event"].pk
         return fields
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # The year links of the date drill-down come from every row of the list: 540 ms
+        # for a search for "python" at a million talks. A list the API would not count
+        # exactly goes without them (narrow it first, by a filter or a search).
+        if changelist.result_count > selectors.COUNT_EXACT_UP_TO:
+            changelist.date_hierarchy = None
+        return changelist
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return admin.ModelAdmin.has_delete_permission(self, request, obj)
 

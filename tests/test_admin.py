@@ -96,6 +96,21 @@ def test_talk_search_is_the_api_search(editor):
     assert nothing.status_code == 200 and "0 talks" in nothing.content.decode()
 
 
+def test_the_date_drill_down_is_offered_on_lists_counted_exactly(editor, monkeypatch):
+    from talks import selectors
+
+    for year in (2019, 2020, 2021):
+        TalkFactory(recorded_on=datetime.date(year, 5, 1))
+    drill_down = 'class="toplinks"'  # the admin's date drill-down
+    assert drill_down in editor.get("/admin/talks/talk/").content.decode()
+    # Over the cap, its year links would read every talk of the list.
+    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 2)
+    with CaptureQueriesContext(connection) as page:
+        content = editor.get("/admin/talks/talk/").content.decode()
+    assert drill_down not in content and "2020" in content  # the talks are still listed
+    assert not any("DATE_TRUNC" in query["sql"].upper() for query in page.captured_queries)
+
+
 def test_talks_are_filtered_by_an_event_from_the_latest_or_from_its_talk_count(editor):
     old = EventFactory(name="PyCon 1999", starts_on=datetime.date(1999, 4, 1))
     TalkFactory(title="A talk of 1999", event=old)
