@@ -233,13 +233,13 @@ def talk_list(*, filters: TalkFilters | None = None, order: str = "recorded_on_d
 # A search that matches more talks than COUNT_EXACT_UP_TO does not rank every one (a word
 # in 80% of a million talks: ~1 s of ts_rank_cd alone). Its pages that end within
 # BEST_DEPTH rank candidates instead, by the same rank: talks with the words in their
-# title, read from the title index alone (migration 0013; at most TITLE_CANDIDATES of
-# them), and the NEWEST_CANDIDATES newest matches. The title carries the heaviest
-# weight, so the best matches are nearly always among them; every candidate still has
-# to match the whole search to be shown. Smaller searches, deeper pages and SQLite rank
-# every match. Measured at 1,000,000 talks ("async", 100,000 matches): ranking 20,000
-# title candidates found with the whole search took 470 ms a page, the bitmap of both
-# indexes spilling to whole pages whose titles PostgreSQL then parsed again.
+# title, read from the title index alone (migrations 0013 and 0014; at most
+# TITLE_CANDIDATES of them), and the NEWEST_CANDIDATES newest matches. The title carries
+# the heaviest weight, so the best matches are nearly always among them; a candidate
+# still has to match the whole search to be shown. Smaller searches, deeper pages and
+# SQLite rank every match. Measured at 1,000,000 talks ("async", 100,000 matches):
+# ranking 20,000 title candidates found with the whole search took 470 ms a page, the
+# bitmap of both indexes spilling to whole pages whose titles PostgreSQL parsed again.
 BEST_DEPTH = 1_000
 TITLE_CANDIDATES = 4_000
 NEWEST_CANDIDATES = 300
@@ -263,23 +263,17 @@ def page(queryset: QuerySet, filters: Any, start: int, stop: int) -> QuerySet:
 def _best_candidates(filters: TalkFilters, stop: int) -> Q:
     matching = filters.matching
     matches = Talk.objects.filter(conditions(filters)).values("id")
-    in_title = Talk.objects.values("id").filter(
-        RawSQL(
-            f'talks_title_vector("talks_talk"."title") @@ {matching.tsquery}',
-            matching.tsquery_params,
-            output_field=BooleanField(),
-        )
-    )[:TITLE_CANDIDATES]
     # At least as many as the page reaches, so that the page is always full.
     newest = matches.order_by(*TALK_ORDERINGS["recorded_on_desc"])[: max(NEWEST_CANDIDATES, stop)]
-    title_sql, title_params = in_title.query.sql_with_params()
     newest_sql, newest_params = newest.query.sql_with_params()
     # One set for the planner to join the talks to by primary key (an OR of two IN
-    # lists would be checked against every match instead).
+    # lists would be checked against every match instead). The title candidates come
+    # from talks_title_matches (migration 0014), the same ones for the same catalogue.
     return Q(
         RawSQL(
-            f'"talks_talk"."id" IN (({title_sql}) UNION ({newest_sql}))',
-            (*title_params, *newest_params),
+            f'"talks_talk"."id" IN (SELECT talks_title_matches({matching.tsquery}, %s)'
+            f" UNION ({newest_sql}))",
+            (*matching.tsquery_params, TITLE_CANDIDATES, *newest_params),
             output_field=BooleanField(),
         )
     )

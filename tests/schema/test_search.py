@@ -409,7 +409,7 @@ def test_a_large_search_ranks_its_best_candidates_into_the_same_first_page(
     with CaptureQueriesContext(connection) as captured:
         best = gql(LARGE_SEARCH, {"q": text})["talks"]
     assert best["totalCountIsExact"] is False and best["totalCount"] > 3
-    assert any("talks_title_vector" in query["sql"] for query in captured.captured_queries)
+    assert any("talks_title_matches" in query["sql"] for query in captured.captured_queries)
     exact = [edge["node"] for edge in everything["edges"]]
     leading = next((i for i, talk in enumerate(exact) if text not in talk["title"].lower()), 20)
     assert leading >= 10  # the test's words lead with title matches
