@@ -406,10 +406,10 @@ class Importer:
         strict: bool = False,
         batch_size: int = 1000,
         on_progress: Callable[[int, int, int], None] | None = None,
-        bulk_load: bool = True,
+        bulk: bool = True,
     ) -> None:
         self.strict = strict
-        self.bulk_load = bulk_load  # new talks into an empty catalogue by `bulk_load`
+        self.bulk = bulk  # new talks into an empty catalogue by `bulk_load`
         self.batch_size = batch_size
         self.report = ImportReport()
         self.on_progress = on_progress  # (records read, bytes read, bytes to read)
@@ -473,7 +473,7 @@ class Importer:
     def _loading(self) -> Iterator[None]:
         """New talks into an empty catalogue go in by `bulk_load` (PostgreSQL); records
         whose slug the load had already used come after it, as updates."""
-        if connection.vendor != "postgresql" or not self.bulk_load:
+        if connection.vendor != "postgresql" or not self.bulk:
             yield
             return
         with bulk_load.loading() as self.load:

@@ -92,7 +92,7 @@ def test_a_first_import_leaves_what_importing_batch_by_batch_leaves():
 
     Talk.objects.all().delete()  # the links and words go with them, counts follow
     assert rows("SELECT sum(talks) FROM talks_searchword") == [(None,)]
-    importing([SAMPLE], batch_size=40, bulk_load=False)
+    importing([SAMPLE], batch_size=40, bulk=False)
     assert catalogue() == loaded
 
 
