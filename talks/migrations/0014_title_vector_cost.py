@@ -26,7 +26,7 @@ EXPRESSION = (
 )
 TITLE_MATCHES = """
 CREATE FUNCTION talks_title_matches(query tsquery, up_to integer) RETURNS SETOF integer
-    LANGUAGE sql STABLE ROWS 4000 SET max_parallel_workers_per_gather = 0
+    LANGUAGE sql STABLE ROWS 1000 SET max_parallel_workers_per_gather = 0
     AS $$ SELECT id FROM talks_talk WHERE talks_title_vector(title) @@ query LIMIT up_to $$"""
 
 
