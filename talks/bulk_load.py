@@ -155,11 +155,15 @@ class TalkLoad:
 
     @classmethod
     def begin(cls) -> "TalkLoad | None":
-        """Take the talk tables and prepare them; None, with nothing done but the lock,
-        if they hold talks."""
+        """Take the talk tables and prepare them; None if they hold talks (then nothing
+        is locked, unless talks came between the first look and the lock)."""
+        exists = f"SELECT EXISTS (SELECT FROM {TALKS})"
         with connection.cursor() as cursor:
+            cursor.execute(exists)
+            if cursor.fetchone()[0]:
+                return None
             cursor.execute(f"LOCK TABLE {', '.join(LOADED)} IN ACCESS EXCLUSIVE MODE")
-            cursor.execute(f"SELECT EXISTS (SELECT FROM {TALKS})")
+            cursor.execute(exists)
             if cursor.fetchone()[0]:
                 return None
         load = cls()

@@ -16,6 +16,7 @@ from django.db import connection
 from talks import bulk_load
 from talks.importer import Importer, import_catalogue, open_sources
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from tests.factories import TalkFactory
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pyvideo-sample.jsonl"
 
@@ -172,3 +173,19 @@ def test_a_catalogue_with_talks_is_imported_batch_by_batch(tmp_path):
     report = importing([path])
     assert report.updated["talk"] == 10
     assert schema() == before
+
+
+@pytest.mark.django_db(transaction=False)
+def test_an_import_into_a_catalogue_with_talks_leaves_the_talk_tables_unlocked(tmp_path):
+    """In line, inside the caller's transaction, as --strict runs: the tables are only
+    taken when the load will happen."""
+    TalkFactory()
+    records = [json.loads(line) for line in SAMPLE.open()]
+    path = tmp_path / "sample.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records[:50]), encoding="utf-8")
+    import_catalogue([str(path)], strict=True)
+    taken = rows(
+        "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+        " AND mode = 'AccessExclusiveLock' AND relation = 'talks_talk'::regclass"
+    )
+    assert taken == [(0,)]
