@@ -93,18 +93,15 @@ class Batch:
         """The rows in COPY's format; with `written`, only the links and words of those
         talks."""
 
-        def rows(of: list[tuple]) -> list[tuple]:
-            return of if written is None else [row for row in of if row[0] in written]
+        def of_written(rows: list[tuple]) -> list[tuple]:
+            return rows if written is None else [row for row in rows if row[0] in written]
 
+        words = [(key, as_json(words)) for key, words in self.words.items()]
         self.copied = {
             STAGED: _copy_text(self.talks),
-            SPEAKER_LINKS: _copy_text(rows(self.speakers)),
-            TALK_TOPICS: _copy_text(rows(self.topics)),
-            TALK_WORDS: _copy_text(
-                [(key, as_json(words)) for key, words in self.words.items()]
-                if written is None
-                else [(key, as_json(self.words[key])) for key in self.words if key in written]
-            ),
+            SPEAKER_LINKS: _copy_text(of_written(self.speakers)),
+            TALK_TOPICS: _copy_text(of_written(self.topics)),
+            TALK_WORDS: _copy_text(of_written(words)),
         }
 
 

@@ -54,7 +54,7 @@ def fold(text: str) -> str:
 
 
 # ASCII text, the most of it, needs no regular expression: a word is a run of a-z.
-_NOT_ASCII_LETTER = bytes.maketrans(
+_SPACE_BUT_LETTERS = bytes.maketrans(
     bytes(range(128)),
     bytes(c if chr(c).isalpha() else ord(" ") for c in range(128)),
 )
@@ -63,7 +63,7 @@ _NOT_ASCII_LETTER = bytes.maketrans(
 def words_of(text: str) -> set[str]:
     """The vocabulary words of `text`."""
     if text.isascii():
-        runs = text.lower().encode().translate(_NOT_ASCII_LETTER).decode().split()
+        runs = text.lower().encode().translate(_SPACE_BUT_LETTERS).decode().split()
         return {run for run in runs if WORD_LENGTHS.start <= len(run) < WORD_LENGTHS.stop}
     return set(_WORD.findall(fold(text)))
 
@@ -71,10 +71,10 @@ def words_of(text: str) -> set[str]:
 def talk_words(pieces: Iterable[str]) -> list[str]:
     """The vocabulary words of a talk's pieces of search text (title, abstract, event,
     speaker and topic names), sorted, as `TalkWords.words` holds them."""
-    ascii, other = [], []
+    plain, other = [], []
     for piece in pieces:
-        (ascii if piece.isascii() else other).append(piece)
-    words = words_of(" ".join(ascii))
+        (plain if piece.isascii() else other).append(piece)
+    words = words_of(" ".join(plain))
     return sorted(words.union(words_of(" ".join(other))) if other else words)
 
 
