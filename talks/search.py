@@ -31,6 +31,9 @@ from talks import vocabulary
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 
 MAX_QUERY_LENGTH = 256  # characters of search text considered; the rest is ignored
+# Catalogue words a word still being typed stands for in a large search's title
+# candidates: Elasticsearch's default `max_expansions`.
+PREFIX_EXPANSIONS = 50
 NAME_SIMILARITY = 0.6  # word similarity a name needs: pg_trgm's default for its <% operator
 STRONG_NAME_MATCH = 0.75  # names this similar come before talks in `search`
 
@@ -148,14 +151,24 @@ def pg_names(speakers: Iterable[str], topics: Iterable[str]) -> str:
     return " ".join(part for part in (" ".join(speakers), " ".join(topics)) if part)
 
 
-def _pg_tsquery(terms: list[Term], *, fuzzy: bool) -> tuple[str, list]:
+def _pg_tsquery(terms: list[Term], *, fuzzy: bool, expand: bool = False) -> tuple[str, list]:
     """A tsquery expression and its parameters, for both configurations OR-ed; a
-    constant to the planner (see migration 0006). `fuzzy`: with the corrections."""
+    constant to the planner (see migration 0006). `fuzzy`: with the corrections.
+    `expand`: a word still being typed is itself and the most common catalogue words
+    it starts (migration 0016), not a prefix."""
     parts, params = [], []
     for config in ("simple", "english"):  # the abstract has only "english" lexemes
         expression = ""
         for term in terms:
-            if term.prefix:
+            if term.prefix and expand:
+                word = term.words[0]
+                folded = vocabulary.fold(word)
+                piece = (
+                    f"(to_tsquery('{config}', talks_unaccent(%s))"
+                    " || talks_prefix_words(%s, %s, %s))"
+                )
+                params += [f"'{word}'", folded, vocabulary.after(folded), PREFIX_EXPANSIONS]
+            elif term.prefix:
                 # Only \w characters reach here, so quoting the word is safe.
                 piece = f"to_tsquery('{config}', talks_unaccent(%s))"
                 params.append(f"'{term.words[0]}':*")
@@ -221,6 +234,9 @@ class TalkMatch:
     terms: list[Term]
     tsquery: str = ""  # PostgreSQL: the query the condition matches, and its parameters
     tsquery_params: tuple = ()
+    # PostgreSQL: the query a large search's title candidates match, and its parameters
+    candidates: str = ""
+    candidates_params: tuple = ()
 
     @property
     def fuzzy(self) -> bool:
@@ -247,8 +263,21 @@ def talk_match(text: str) -> TalkMatch:
                 f" ELSE ts_rank_cd({vector}, {query}, 32) END"
             )
             rank_params = [*exact_params, *exact_params, *params]
+        candidates, candidates_params = (
+            _pg_tsquery(terms, fuzzy=fuzzy, expand=True)
+            if any(term.prefix for term in terms)
+            else (query, params)
+        )
         return TalkMatch(
-            f"{vector} @@ {query}", params, rank, rank_params, terms, query, tuple(params)
+            f"{vector} @@ {query}",
+            params,
+            rank,
+            rank_params,
+            terms,
+            query,
+            tuple(params),
+            candidates,
+            tuple(candidates_params),
         )
     exact = _fts_query(terms, fuzzy=False)
     query = _fts_query(terms, fuzzy=True) if fuzzy else exact

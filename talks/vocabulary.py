@@ -198,7 +198,7 @@ class Wanted:
     prefix: bool = False
 
 
-def _after(prefix: str) -> str:
+def after(prefix: str) -> str:
     """The least string greater than every string that starts with `prefix`."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
@@ -218,13 +218,13 @@ def lookup_sql(wanted: list[Wanted]) -> tuple[str, list]:
             f" WHERE length(word) IN ({', '.join(['%s'] * len(lengths))})"
             " AND word >= %s AND word < %s AND levenshtein_less_equal(word, %s, %s) <= %s"
         )
-        params += [*lengths, word[0], _after(word[0]), word, 2 * edits, 2 * edits]
+        params += [*lengths, word[0], after(word[0]), word, 2 * edits, 2 * edits]
         if item.prefix:
             parts.append(
                 f"SELECT * FROM (SELECT {i}, 2, word, talks FROM talks_searchword"
                 " WHERE word > %s AND word < %s LIMIT 1) AS longer"
             )
-            params += [word, _after(word)]
+            params += [word, after(word)]
     return " UNION ALL ".join(parts), params
 
 

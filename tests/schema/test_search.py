@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from talks import selectors, services
+from talks import selectors, services, vocabulary
 from talks.models import Event, Speaker, Talk, Topic
 from tests.factories import EventFactory
 
@@ -394,7 +394,7 @@ LARGE_SEARCH = """query ($q: String!) { talks(filter: {search: $q}, first: 20) {
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="ranks candidates on PostgreSQL")
-@pytest.mark.parametrize("text", ["python", "django", "data", "web"])
+@pytest.mark.parametrize("text", ["python", "django", "data", "web", "pyth", "djang", "dat"])
 def test_a_large_search_ranks_its_best_candidates_into_the_same_first_page(
     gql, catalogue, monkeypatch, text
 ):
@@ -416,3 +416,31 @@ def test_a_large_search_ranks_its_best_candidates_into_the_same_first_page(
     assert [edge["node"] for edge in best["edges"]][:leading] == exact[:leading]
     assert len(best["edges"]) == len(exact)
     assert best["pageInfo"] == everything["pageInfo"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranks candidates on PostgreSQL")
+def test_a_word_still_being_typed_looks_for_title_candidates_by_the_words_it_starts(
+    db, catalogue
+):
+    """The title candidates of a large search take a partial last word as the commonest
+    catalogue words it starts (a prefix scan of the title index costs twice as much), and
+    as the prefix itself when the catalogue has no such word."""
+
+    def expansion(prefix: str, up_to: int = 50) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT talks_prefix_words(%s, %s, %s)::text",
+                [prefix, vocabulary.after(prefix), up_to],
+            )
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word FROM talks_searchword WHERE word LIKE 'djang%%' AND word <> 'djang'"
+            " AND talks > 0 ORDER BY talks DESC, word"
+        )
+        longer = [word for (word,) in cursor.fetchall()]
+    assert "django" in longer
+    assert expansion("djang") == " | ".join(f"'{word}'" for word in longer)
+    assert expansion("djang", up_to=1) == f"'{longer[0]}'"
+    assert expansion("zqxw") == "'zqxw':*"
