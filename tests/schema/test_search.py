@@ -419,9 +419,7 @@ def test_a_large_search_ranks_its_best_candidates_into_the_same_first_page(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="ranks candidates on PostgreSQL")
-def test_a_word_still_being_typed_looks_for_title_candidates_by_the_words_it_starts(
-    db, catalogue
-):
+def test_a_word_still_being_typed_looks_for_title_candidates_by_the_words_it_starts(db, catalogue):
     """The title candidates of a large search take a partial last word as the commonest
     catalogue words it starts (a prefix scan of the title index costs twice as much), and
     as the prefix itself when the catalogue has no such word."""
