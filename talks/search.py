@@ -151,27 +151,28 @@ def pg_names(speakers: Iterable[str], topics: Iterable[str]) -> str:
     return " ".join(part for part in (" ".join(speakers), " ".join(topics)) if part)
 
 
+def _pg_prefix(word: str, config: str, params: list, *, expand: bool) -> str:
+    """The tsquery of a word still being typed, its parameters added to `params`:
+    a prefix, or with `expand` the word and the commonest catalogue words it starts."""
+    # Only \w characters reach here, so quoting the word is safe.
+    if not expand:
+        params.append(f"'{word}':*")
+        return f"to_tsquery('{config}', talks_unaccent(%s))"
+    folded = vocabulary.fold(word)
+    params += [f"'{word}'", folded, vocabulary.after(folded), PREFIX_EXPANSIONS]
+    return f"(to_tsquery('{config}', talks_unaccent(%s)) || talks_prefix_words(%s, %s, %s))"
+
+
 def _pg_tsquery(terms: list[Term], *, fuzzy: bool, expand: bool = False) -> tuple[str, list]:
     """A tsquery expression and its parameters, for both configurations OR-ed; a
     constant to the planner (see migration 0006). `fuzzy`: with the corrections.
-    `expand`: a word still being typed is itself and the most common catalogue words
-    it starts (migration 0016), not a prefix."""
+    `expand`: words still being typed as `_pg_prefix` expands them (migration 0016)."""
     parts, params = [], []
     for config in ("simple", "english"):  # the abstract has only "english" lexemes
         expression = ""
         for term in terms:
-            if term.prefix and expand:
-                word = term.words[0]
-                folded = vocabulary.fold(word)
-                piece = (
-                    f"(to_tsquery('{config}', talks_unaccent(%s))"
-                    " || talks_prefix_words(%s, %s, %s))"
-                )
-                params += [f"'{word}'", folded, vocabulary.after(folded), PREFIX_EXPANSIONS]
-            elif term.prefix:
-                # Only \w characters reach here, so quoting the word is safe.
-                piece = f"to_tsquery('{config}', talks_unaccent(%s))"
-                params.append(f"'{term.words[0]}':*")
+            if term.prefix:
+                piece = _pg_prefix(term.words[0], config, params, expand=expand)
             else:
                 text = " ".join(term.words)
                 text = f'"{text}"' if len(term.words) > 1 else text
@@ -179,12 +180,13 @@ def _pg_tsquery(terms: list[Term], *, fuzzy: bool, expand: bool = False) -> tupl
                 params.append(f"-{text}" if term.negated else text)
             if fuzzy and term.corrections:
                 if term.prefix:
-                    also = [f"to_tsquery('{config}', talks_unaccent(%s))"]
-                    params += [f"'{word}':*" for word in term.corrections]
+                    also = [_pg_prefix(w, config, params, expand=expand) for w in term.corrections]
                 else:
-                    also = [f"websearch_to_tsquery('{config}', talks_unaccent(%s))"]
+                    also = [f"websearch_to_tsquery('{config}', talks_unaccent(%s))"] * len(
+                        term.corrections
+                    )
                     params += term.corrections
-                piece = f"({' || '.join([piece, *also * len(term.corrections)])})"
+                piece = f"({' || '.join([piece, *also])})"
             joiner = " || " if term.or_before else " && "
             expression = piece if not expression else f"({expression}){joiner}{piece}"
         parts.append(f"({expression})")
