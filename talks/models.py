@@ -264,6 +264,7 @@ class Talk(TimestampedModel):
         Event,
         on_delete=models.PROTECT,
         related_name="talks",
+        db_index=False,  # talk_event_recorded starts with it
         help_text="The event the talk was given at.",
     )
     speakers = models.ManyToManyField(
@@ -314,8 +315,13 @@ class Talk(TimestampedModel):
 class TalkSpeaker(models.Model):
     """A speaker's place on a talk's billing: position 0 is billed first."""
 
-    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="talk_speakers")
-    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="talk_speakers")
+    # Not indexed alone: talk_speaker_position and talkspeaker_speaker_newest start with them.
+    talk = models.ForeignKey(
+        Talk, on_delete=models.CASCADE, related_name="talk_speakers", db_index=False
+    )
+    speaker = models.ForeignKey(
+        Speaker, on_delete=models.CASCADE, related_name="talk_speakers", db_index=False
+    )
     position = models.PositiveSmallIntegerField(default=0)
     # The talk's date, copied here and kept by database triggers (migration 0005), so
     # that a speaker's newest talks are the start of one index range (see talk_pages).
