@@ -155,10 +155,10 @@ def _pg_prefix(word: str, config: str, params: list, *, expand: bool) -> str:
     """The tsquery of a word still being typed, its parameters added to `params`:
     a prefix, or with `expand` the word and the commonest catalogue words it starts."""
     # Only \w characters reach here, so quoting the word is safe.
-    if not expand:
+    folded = vocabulary.fold(word)
+    if not expand or not folded:  # a lone halfwidth sound mark folds to nothing
         params.append(f"'{word}':*")
         return f"to_tsquery('{config}', talks_unaccent(%s))"
-    folded = vocabulary.fold(word)
     params += [f"'{word}'", folded, vocabulary.after(folded), PREFIX_EXPANSIONS]
     return f"(to_tsquery('{config}', talks_unaccent(%s)) || talks_prefix_words(%s, %s, %s))"
 

@@ -442,3 +442,9 @@ def test_a_word_still_being_typed_looks_for_title_candidates_by_the_words_it_sta
     assert expansion("djang") == " | ".join(f"'{word}'" for word in longer)
     assert expansion("djang", up_to=1) == f"'{longer[0]}'"
     assert expansion("zqxw") == "'zqxw':*"
+
+
+@pytest.mark.parametrize("text", ["\uff9e", "python \uff9f"])
+def test_a_last_word_that_folds_to_nothing_is_searched_as_typed(gql, catalogue, text):
+    """A halfwidth sound mark is a word character that folding removes entirely."""
+    assert gql(TALKS, {"q": text})["talks"]["totalCount"] >= 0
