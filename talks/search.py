@@ -155,8 +155,8 @@ def _pg_prefix(word: str, config: str, params: list, *, expand: bool) -> str:
     """The tsquery of a word still being typed, its parameters added to `params`:
     a prefix, or with `expand` the word and the commonest catalogue words it starts."""
     # Only \w characters reach here, so quoting the word is safe.
-    folded = vocabulary.fold(word)
-    if not expand or not folded:  # a lone halfwidth sound mark folds to nothing
+    # A lone halfwidth sound mark folds to nothing: it stays a prefix.
+    if not expand or not (folded := vocabulary.fold(word)):
         params.append(f"'{word}':*")
         return f"to_tsquery('{config}', talks_unaccent(%s))"
     params += [f"'{word}'", folded, vocabulary.after(folded), PREFIX_EXPANSIONS]
