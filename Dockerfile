@@ -14,8 +14,10 @@ COPY pyproject.toml README.md requirements.txt ./
 # installed above (not the -binary wheel).
 RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY project ./project
+COPY edge ./edge
 COPY schema ./schema
 COPY talks ./talks
+COPY internals ./internals
 RUN /venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
@@ -27,8 +29,10 @@ COPY --from=build /venv /venv
 WORKDIR /app
 COPY --chown=app manage.py ./
 COPY --chown=app project ./project
+COPY --chown=app edge ./edge
 COPY --chown=app schema ./schema
 COPY --chown=app talks ./talks
+COPY --chown=app internals ./internals
 COPY --chown=app docker/entrypoint.sh /usr/local/bin/entrypoint
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PORT=8000
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v0

@@ -109,10 +109,10 @@ def measure(side: str, requests: int) -> dict:
     if side == "graphql":
         from strawberry.schema.schema import Schema
 
-        from schema import views
+        from edge import view
 
         timers.wrap(Schema, "_execute_operation", "execute+")
-        timers.wrap(views, "json_bytes", "encode")
+        timers.wrap(view, "json_bytes", "encode")
     else:
         from bench import baseline
 

@@ -48,7 +48,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Every HTML page (GraphiQL, the admin) loads only what we serve, runs no inline script
-# and cannot be framed (project/security.py). GraphiQL's CSS embeds its fonts and icons
+# and cannot be framed (edge/security.py). GraphiQL's CSS embeds its fonts and icons
 # as data: URLs.
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
@@ -80,17 +80,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "strawberry_django",
-    "schema",  # GraphiQL's page and static files
+    "edge",  # GraphiQL's page and static files, register_operations
+    "schema",  # snapshot_schema
     "talks",
 ]
 
 MIDDLEWARE = [
-    "project.observability.request_log_middleware",
+    "edge.logs.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "project.security.content_security_policy_middleware",
+    "edge.security.content_security_policy_middleware",
     "corsheaders.middleware.CorsMiddleware",
     # 304s and kept answers to public GETs, before what only sessions need.
-    "schema.views.public_read_middleware",
+    "edge.public.public_read_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,7 +163,7 @@ def postgres_options(database: dict) -> dict:
     return database
 
 
-# Read replicas of a PostgreSQL primary (project/replicas.py): GraphQL queries read from
+# Read replicas of a PostgreSQL primary (edge/replicas.py): GraphQL queries read from
 # them, everything else uses the primary. SQLite has none.
 DATABASE_REPLICAS: list[str] = []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -176,7 +177,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Tests read the replica's data through the primary's test database.
         DATABASES[alias]["TEST"] = {"MIRROR": "default"}
         DATABASE_REPLICAS.append(alias)
-DATABASE_ROUTERS = ["project.replicas.ReplicaRouter"] if DATABASE_REPLICAS else []
+DATABASE_ROUTERS = ["edge.replicas.ReplicaRouter"] if DATABASE_REPLICAS else []
 # A client that wrote reads from the primary for this long (read your writes).
 DATABASE_REPLICA_PIN_SECONDS = float(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "5"))
 # A replica replaying further behind than this is out of rotation.
@@ -251,11 +252,11 @@ GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "2000"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "20000"))
 GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(100 * 1024)))
 
-# Rate limits per client, in query-cost points a minute (schema/ratelimit.py); 0: none.
+# Rate limits per client, in query-cost points a minute (edge/ratelimit.py); 0: none.
 GRAPHQL_RATE_LIMIT_ANONYMOUS = int(os.environ.get("GRAPHQL_RATE_LIMIT_ANONYMOUS", "20000"))
 GRAPHQL_RATE_LIMIT_TOKEN = int(os.environ.get("GRAPHQL_RATE_LIMIT_TOKEN", "200000"))
 
-# Persisted queries and HTTP caching (schema/persisted.py, schema/caching.py).
+# Persisted queries and HTTP caching (edge/persisted.py, edge/caching.py).
 GRAPHQL_PERSISTED_ONLY = env_bool("GRAPHQL_PERSISTED_ONLY", default=False)
 GRAPHQL_CACHE_MAX_AGE = int(os.environ.get("GRAPHQL_CACHE_MAX_AGE", "60"))
 # The largest answer the shared response cache keeps; larger ones are executed each time.
@@ -265,7 +266,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "project.observability.JsonFormatter"},
+        "json": {"()": "edge.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {

@@ -4,13 +4,12 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path, re_path
 from django.views.static import serve
 
-from project.health import healthz, readyz
-from schema.schema import schema
-from schema.views import GraphQLView
+from edge.health import healthz, readyz
+from edge.view import graphql_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("graphql/", GraphQLView.for_settings(schema), name="graphql"),
+    path("graphql/", graphql_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]

@@ -1,5 +1,5 @@
-"""The per-request context: the Django request and response, the token's user, and fresh
-DataLoaders."""
+"""The context of one GraphQL operation: the Django request and response, fresh
+DataLoaders, and what the operation works out as it runs."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,10 +11,10 @@ from schema.loaders import Loaders
 
 @dataclass
 class Context(StrawberryDjangoContext):
-    # The user of a valid `Authorization: Bearer` token; None means "look at the session".
-    token_user: Any = None
     # The staff user a mutation acts as, once `schema.permissions.IsStaff` let it run.
     actor: Any = None
+    # What the operation could return at most, once `schema.limits` worked it out.
+    cost: int | None = None
     # A new set for every request: loaders cache what they load, and a cache shared
     # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)
@@ -29,6 +29,12 @@ class Context(StrawberryDjangoContext):
     # `release` empties them too.
     shapes: dict = field(default_factory=dict)
     completed_shapes: dict = field(default_factory=dict)
+
+    async def user(self) -> Any:
+        """Who the operation acts for: the request's user. The HTTP edge's context
+        (`edge.context`) knows how the request authenticated, and says so instead;
+        `schema.permissions.PermissionDenied` refuses credentials it cannot accept."""
+        return await self.request.auser()
 
     def release(self) -> None:
         """Let go of what the request loaded, once its response is built.

@@ -3,8 +3,8 @@
 Errors raised on purpose are GraphQL errors: ours (`BadUserInput`, the limits), graphql-
 core's (syntax, validation, values of the wrong type) and strawberry's (permissions).
 They reach the client as written. Any other exception (a bug, a database error naming
-tables, a driver's message) reaches it as "Internal server error" with the request's id,
-and is logged once with its traceback, under that id (`schema.schema.Schema`).
+tables, a driver's message) reaches it as "Internal server error", and is logged once
+with its traceback (`schema.schema.Schema`); the HTTP edge adds the request's id to both.
 """
 
 import logging
@@ -16,19 +16,8 @@ from graphql import (
     ValuesOfCorrectTypeRule,
     VariableDefinitionNode,
 )
+from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
-
-from project.observability import current_request_id, operation_label
-
-
-class RequestError(Exception):
-    """A request that cannot be run as GraphQL; answered with `status` and one error."""
-
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", headers=None):
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code
-        self.headers = headers or {}
-
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -98,9 +87,6 @@ def for_client(error: GraphQLError) -> GraphQLError:
         if not (error.extensions or {}).get("code") and (code := _code_of(error)):
             error.extensions = {**(error.extensions or {}), "code": code}
         return error
-    extensions = {"code": INTERNAL_SERVER_ERROR}
-    if (request_id := current_request_id()) is not None:
-        extensions["requestId"] = request_id
     return GraphQLError(
         INTERNAL_MESSAGE,
         error.nodes,
@@ -108,8 +94,19 @@ def for_client(error: GraphQLError) -> GraphQLError:
         error.positions,
         error.path,
         error.original_error,
-        extensions,
+        {"code": INTERNAL_SERVER_ERROR},
     )
+
+
+def operation_label(execution_context) -> str | None:
+    """What a GraphQL request runs ("query Recent", "mutation"), from the document
+    strawberry parsed; None when it did not parse."""
+    document = execution_context.graphql_document
+    operation = document and get_operation_ast(document, execution_context.operation_name)
+    if operation is None:
+        return None
+    name = operation.name.value if operation.name else ""
+    return f"{operation.operation.value} {name}".strip()
 
 
 def log_unexpected(errors: list[GraphQLError], execution_context) -> None:

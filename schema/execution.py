@@ -1,14 +1,16 @@
 """graphql-core's executor with short paths for the fields a large response is made of.
 
-The one place the API goes around strawberry and graphql-core for speed. It overrides
-graphql-core 3.3's `ExecutionContext.execute_fields` (through strawberry's subclass) and
-calls its `execute_field`, `collect_subfields`, `collect_and_execute_subfields`,
-`build_resolve_info`, `complete_awaitable_value`, `handle_field_error`,
-`settle_in_background` and `to_nodes`; it reads strawberry's and strawberry-django's
-field definitions. `TESTED_WITH` and pyproject.toml hold those packages to the releases
-this was tested with (`execution_context_class` falls back to strawberry's executor
-otherwise), and `tests/schema/test_execution.py` runs every kind of query through it
-and through strawberry's own executor, which must give the same answers and errors.
+The one place the API goes around strawberry and graphql-core for speed, and so longer
+than our other modules: it is one mechanism, read as a whole. It overrides graphql-core
+3.3's `ExecutionContext.execute_fields` (through strawberry's subclass) and calls its
+`execute_field`, `collect_subfields`, `collect_and_execute_subfields`,
+`build_resolve_info`, `complete_awaitable_value`, `handle_field_error` and
+`settle_in_background`; it reads strawberry's and strawberry-django's field
+definitions; the private names it needs come through `internals`. `TESTED_WITH` and
+pyproject.toml hold those packages to the releases this was tested with
+(`execution_context_class` falls back to strawberry's executor otherwise), and
+`tests/schema/test_execution.py` runs every kind of query through it and through
+strawberry's own executor, which must give the same answers and errors.
 
 graphql-core resolves every field alike: a resolve info, the arguments, strawberry's
 resolver with its own `Info`, argument conversion and extension chain, then ours. A page
@@ -56,7 +58,6 @@ from graphql import (
     TypeNameMetaFieldDef,
     is_leaf_type,
 )
-from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -64,6 +65,7 @@ from strawberry.types.field import StrawberryField
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.relay import resolve_model_id
 
+from internals import field_nodes, is_relay_node_id
 from schema.ids import global_id
 from schema.loaders import MISSING
 from schema.pagination import TalkPagesField
@@ -92,7 +94,7 @@ _INT_RANGE = range(-(2**31), 2**31)
 @dataclass(slots=True)
 class _Plan:
     """How a field can take a short path: `kind` is LEAF, ONE, MANY, GLOBAL_ID, TYPENAME
-    or PAGE. `field` is held so that the plan's key, the field's id, stays unique."""
+    or PAGE."""
 
     field: GraphQLField
     kind: str
@@ -110,7 +112,8 @@ class _Plan:
         self.same_output = _SAME_OUTPUT.get(self.leaf_type)
 
 
-_plans: dict[int, _Plan | None] = {}
+# The plans of each object type's fields, by field name; None: no short path.
+_plans: dict[GraphQLObjectType, dict[str, _Plan | None]] = {}
 
 
 def _plan(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
@@ -166,7 +169,7 @@ def _is_model_node_id(parent_type: GraphQLObjectType, definition: Any) -> bool:
     origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
     django = getattr(origin, "__strawberry_django_definition__", None)
     return (
-        getattr(resolver, "__func__", None) is relay.Node._id.__func__
+        is_relay_node_id(resolver)
         and django is not None
         and django.model._meta.pk.attname == "id"
         and origin.resolve_id_attr() in ("pk", "id")
@@ -175,9 +178,13 @@ def _is_model_node_id(parent_type: GraphQLObjectType, definition: Any) -> bool:
     )
 
 
-def _field_plan(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plan | None:
-    key = id(field)
-    return _plans[key] if key in _plans else _plans.setdefault(key, _plan(parent_type, field))
+def _field_plan(parent_type: GraphQLObjectType, name: str, field: GraphQLField) -> _Plan | None:
+    plans = _plans.get(parent_type)
+    if plans is None:
+        plans = _plans[parent_type] = {}
+    if name not in plans:
+        plans[name] = _plan(parent_type, field)
+    return plans[name]
 
 
 _TYPENAME_PLAN = _Plan(TypeNameMetaFieldDef, TYPENAME)
@@ -245,8 +252,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         try:
             for response_name, field_details_list in grouped_field_set.items():
-                field = fields.get(field_details_list[0].node.name.value)
-                plan = None if field is None else _field_plan(parent_type, field)
+                name = field_details_list[0].node.name.value
+                field = fields.get(name)
+                plan = None if field is None else _field_plan(parent_type, name, field)
                 result = Undefined
                 if plan is not None:
                     result = self._short_path(
@@ -300,7 +308,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if served is None:
             return Undefined
         field = plan.field
-        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, field_path)
+        info = self.build_resolve_info(
+            field, field_nodes(field_details_list), parent_type, field_path
+        )
         return self.complete_awaitable_value(
             field.type, field_details_list, info, field_path, served, position_context
         )
@@ -429,7 +439,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 fields.append((response_name, _TYPENAME_PLAN, object_type.name))
                 continue
             field = object_type.fields.get(name)
-            plan = None if field is None else _field_plan(object_type, field)
+            plan = None if field is None else _field_plan(object_type, name, field)
             if plan is None or plan.kind is PAGE:
                 return None
             child = None

@@ -16,7 +16,7 @@ needs the variables, so it is computed for each request, after validation and be
 execution: a walk over the document, no SQL.
 """
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from graphql import (
@@ -52,7 +52,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from schema import ratelimit
+from internals import graphql_schema
 from schema.errors import QUERY_TOO_COMPLEX, BadUserInput
 from talks.text import bad_text
 
@@ -272,24 +272,20 @@ def check_text(operation: OperationDefinitionNode, document, variables: dict) ->
 
 
 class OperationChecks(SchemaExtension):
-    """Refuses, before execution, an operation that could return too many objects, that
-    asks with text no database stores, or whose client has spent its rate limit."""
+    """Refuses, before execution, an operation that could return too many objects or
+    that asks with text no database stores; its cost is left in the context
+    (`Context.cost`), where the HTTP edge charges it to the client's rate limit."""
 
-    async def on_execute(self) -> AsyncIterator[None]:
+    def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name)
         if operation is not None:
             variables = context.variables or {}
-            cost = check_cost(context.schema._schema, operation, document, variables)
+            cost = check_cost(graphql_schema(context.schema), operation, document, variables)
             check_text(operation, document, variables)
-            request = getattr(context.context, "request", None)
-            if request is not None:
-                standing = await ratelimit.charge(request, cost)
-                if standing is not None and not standing.allowed:
-                    raise GraphQLError(
-                        ratelimit.refusal(standing), extensions={"code": ratelimit.RATE_LIMITED}
-                    )
+            if hasattr(context.context, "cost"):
+                context.context.cost = cost
         yield
 
 

@@ -1,13 +1,13 @@
-"""Who may write: active staff users, by API token or by session with a CSRF token.
+"""Who may write: active staff users.
 
 `IsStaff` is declared on each mutation field. A caller who may not write gets the
-field's `OperationInfo` with a PERMISSION message, and the resolver does not run.
+field's `OperationInfo` with a PERMISSION message, and the resolver does not run. Who
+the caller is comes from the context (`Context.user`), which the HTTP edge fills in
+from an API token or a session.
 """
 
 from typing import Any
 
-from django.http import HttpRequest
-from django.middleware.csrf import CsrfViewMiddleware
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from strawberry_django.fields.types import OperationInfo, OperationMessage
@@ -16,9 +16,6 @@ LOGIN_REQUIRED = (
     "Mutations need a staff user: send `Authorization: Bearer <token>` or log in at /admin/ first."
 )
 STAFF_REQUIRED = "Mutations need a staff user; this account is not one."
-CSRF_FAILED = (
-    "Mutations sent with a session cookie need the CSRF token in the `X-CSRFToken` header."
-)
 
 
 class PermissionDenied(Exception):
@@ -27,21 +24,9 @@ class PermissionDenied(Exception):
         self.message, self.code = message, code
 
 
-def _csrf_passes(request: HttpRequest) -> bool:
-    # The view is CSRF-exempt so that cookieless queries work; a mutation that acts on
-    # a session's authority runs the middleware's own check here.
-    return CsrfViewMiddleware(lambda _: None).process_view(request, None, (), {}) is None
-
-
 async def staff_actor(info: Info):
     """The user a mutation acts as, or PermissionDenied."""
-    context = info.context
-    if context.token_user is not None:
-        user = context.token_user
-    else:
-        user = await context.request.auser()
-        if user.is_authenticated and not _csrf_passes(context.request):
-            raise PermissionDenied(CSRF_FAILED, "csrf_failed")
+    user = await info.context.user()
     if not user.is_authenticated:
         raise PermissionDenied(LOGIN_REQUIRED, "unauthenticated")
     if not (user.is_active and user.is_staff):

@@ -1,15 +1,14 @@
 """The executable schema: where every result leaves strawberry, its errors masked."""
 
 import strawberry
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from project.observability import OperationLog
 from schema.errors import InputErrorCodes, for_client, log_unexpected
 from schema.execution import execution_context_class
 from schema.limits import limit_extensions
 from schema.mutations import Mutation
 from schema.queries import Query
-from schema.routing import ReadRouting
 from schema.types import NODE_TYPES
 
 
@@ -33,10 +32,17 @@ class Schema(strawberry.Schema):
         return result
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    types=list(NODE_TYPES.values()),
-    extensions=[OperationLog, InputErrorCodes, *limit_extensions(), ReadRouting],
-    execution_context_class=execution_context_class(),
-)
+def build_schema(*, extensions: list[type[SchemaExtension]] = ()) -> Schema:
+    """The schema, with `extensions` run after its own (input error codes, then the
+    limits); the HTTP edge serves it with its own (`edge.view.graphql_view`)."""
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=list(NODE_TYPES.values()),
+        extensions=[InputErrorCodes, *limit_extensions(), *extensions],
+        execution_context_class=execution_context_class(),
+    )
+
+
+# The schema as printed (`snapshot_schema`) and as the tests execute it directly.
+schema = build_schema()

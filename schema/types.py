@@ -47,7 +47,7 @@ def _counted_talks(event: models.Event) -> Any:
 def _joined_event(talk: models.Talk) -> Any:
     # An event joined into a page of talks holds the columns that page's query reads,
     # so it stays with its talks rather than going into the event loader.
-    return talk._state.fields_cache.get("event", MISSING)
+    return selectors.TALK_EVENT.get_cached_value(talk, MISSING)
 
 
 @strawberry_django.type(models.Talk, name="Talk")

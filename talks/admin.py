@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from internals import mark_saved
 from talks import search, selectors, services
 from talks.models import (
     ApiToken,
@@ -29,7 +30,7 @@ def _copy_saved(saved: models.Model, obj: models.Model) -> None:
     """Give the admin's in-memory object what the service stored."""
     for field in saved._meta.concrete_fields:
         setattr(obj, field.attname, getattr(saved, field.attname))
-    obj._state.adding, obj._state.db = False, saved._state.db
+    mark_saved(obj, saved)
 
 
 class CataloguePaginator(Paginator):

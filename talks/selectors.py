@@ -25,10 +25,10 @@ from django.db.models import (
     Subquery,
     Window,
 )
-from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 
+from internals import model_instance
 from talks import search
 from talks.models import (
     CatalogueVersion,
@@ -45,6 +45,7 @@ from talks.models import (
 from talks.search import TalkMatch
 
 TalkTopic = Talk.topics.through
+TALK_EVENT = Talk._meta.get_field("event")
 
 # Every ordering ends on the primary key so that rows with equal sort keys keep one
 # order, and offset pages never repeat or skip a row.
@@ -361,22 +362,11 @@ def _by_parent(objects: Iterable) -> dict[int, list]:
     return result
 
 
-def _instance(model, attnames: Iterable[str], values: Iterable, db: str):
-    """A model instance of values read from the database, as `Model.from_db` would build
-    it (fields not given stay deferred) at a fraction of the cost: `Model.__init__`
-    checks every field and sends signals, and these models handle none."""
-    obj = model.__new__(model)
-    obj.__dict__.update(zip(attnames, values, strict=True))
-    state = obj._state = ModelState()
-    state.adding, state.db = False, db
-    return obj
-
-
 def instances(
     queryset: QuerySet, columns: Iterable[str], *, event_columns: tuple[str, ...] = ()
 ) -> list:
     """The rows of `queryset` as instances that hold `columns` and its annotations, the
-    other fields deferred as with `QuerySet.only`, built by `_instance`.
+    other fields deferred as with `QuerySet.only`, built by `internals.model_instance`.
 
     With `event_columns` (of a talk queryset), each talk holds its event, joined in with
     those columns; talks of one event share one instance.
@@ -392,12 +382,12 @@ def instances(
     result = []
     db = rows.db
     for row in rows:
-        obj = _instance(model, attnames, row[:split], db)
+        obj = model_instance(model, attnames, row[:split], db)
         if event_columns:
             event = events.get(row[split])
             if event is None:
-                event = events[row[split]] = _instance(Event, event_columns, row[split:], db)
-            obj._state.fields_cache["event"] = event
+                event = events[row[split]] = model_instance(Event, event_columns, row[split:], db)
+            TALK_EVENT.set_cached_value(obj, event)
         result.append(obj)
     return result
 
@@ -415,7 +405,7 @@ def _related(model, rows: QuerySet) -> dict[int, list]:
     for parent_id, *values in rows:
         obj = objects.get(values[0])
         if obj is None:
-            obj = objects[values[0]] = _instance(model, columns, values, db)
+            obj = objects[values[0]] = model_instance(model, columns, values, db)
         result[parent_id].append(obj)
     return result
 

@@ -6,7 +6,7 @@ import logging
 import pytest
 from django.test import Client
 
-from project.observability import JsonFormatter
+from edge.logs import JsonFormatter
 from tests.factories import TalkFactory
 
 

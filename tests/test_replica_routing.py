@@ -5,7 +5,7 @@ import time
 
 from django.test import override_settings
 
-from project.replicas import ReplicaRouter, Replicas, Standing, primary_only, reading_from
+from edge.replicas import ReplicaRouter, Replicas, Standing, primary_only, reading_from
 from talks.models import Talk
 
 

@@ -93,7 +93,7 @@ def test_replica_urls_add_read_replicas_to_postgres_only():
     assert on_postgres.returncode == 0, on_postgres.stderr
     assert on_postgres.stdout.splitlines() == [
         "['replica-1', 'replica-2']",
-        "replica-b default ['project.replicas.ReplicaRouter']",
+        "replica-b default ['edge.replicas.ReplicaRouter']",
     ]
     on_sqlite = manage(
         "shell", "--no-imports", "-c", REPLICAS_OF, DEBUG="1",

@@ -1,6 +1,6 @@
 """schema.graphql is the printed schema: a change to the API shows up in review."""
 
-from talks.management.commands.snapshot_schema import SNAPSHOT, printed_schema
+from schema.management.commands.snapshot_schema import SNAPSHOT, printed_schema
 
 
 def test_schema_snapshot_is_current():

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from graphql import parse
 from graphql.utilities import get_operation_ast
 
+from internals import graphql_schema
 from schema.limits import check_cost
 from schema.schema import schema
 from talks.tokens import token_create
@@ -26,7 +27,7 @@ PAGE = "{ talks(first: 20) { totalCount edges { node { title speakers { name } }
 
 def cost_of(query: str) -> int:
     document = parse(query)
-    return check_cost(schema._schema, get_operation_ast(document), document, {})
+    return check_cost(graphql_schema(schema), get_operation_ast(document), document, {})
 
 
 def redis_is_up() -> bool:

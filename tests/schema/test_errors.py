@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.test import Client
 
-from project.observability import JsonFormatter
+from edge.logs import JsonFormatter
 from tests.factories import TopicFactory
 
 SECRET = 'relation "talks_secret" does not exist at /srv/app/talks/selectors.py'

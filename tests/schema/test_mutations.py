@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from edge.context import CSRF_FAILED
 from schema.ids import global_id
-from schema.permissions import CSRF_FAILED, LOGIN_REQUIRED, STAFF_REQUIRED
+from schema.permissions import LOGIN_REQUIRED, STAFF_REQUIRED
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 from tests.conftest import GraphQLClient
 from tests.factories import EventFactory, SpeakerFactory, TalkFactory, TopicFactory

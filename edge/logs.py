@@ -9,24 +9,16 @@ import logging
 import re
 import time
 import uuid
-from contextvars import ContextVar
-from dataclasses import dataclass
 
 from asgiref.sync import iscoroutinefunction
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.utils.decorators import sync_and_async_middleware
-from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from edge import state as request_state
+from schema.errors import operation_label
 
-@dataclass
-class RequestState:
-    request_id: str
-    sql_statements: int = 0
-
-
-current: ContextVar[RequestState | None] = ContextVar("current_request", default=None)
 logger = logging.getLogger("talks.request")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # a client's id is echoed only if tame
 QUIET_PATHS = {"/healthz", "/readyz"}  # probes are logged only when they fail
@@ -55,7 +47,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        state = current.get()
+        state = request_state.current()
         if state is not None:
             entry["request_id"] = state.request_id
         for name in self.FIELDS:
@@ -70,7 +62,7 @@ JsonFormatter.converter = time.gmtime
 
 
 def _count_statement(execute, sql, params, many, context):
-    state = current.get()
+    state = request_state.current()
     if state is not None:
         state.sql_statements += 1
     return execute(sql, params, many, context)
@@ -82,21 +74,20 @@ def _install_statement_counter(sender, connection, **kwargs) -> None:
         connection.execute_wrappers.append(_count_statement)
 
 
-def _begin(request) -> tuple[RequestState, float]:
+def _begin(request):
     given = request.headers.get("X-Request-ID", "")
-    state = RequestState(given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)
-    current.set(state)
-    request.request_id = state.request_id
-    return state, time.perf_counter()
+    return request_state.begin(given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)
 
 
-def _finish(request, response, state: RequestState, started: float) -> None:
+def _finish(request, response, state: request_state.RequestState) -> None:
     response["X-Request-ID"] = state.request_id
+    if request.path not in QUIET_PATHS or response.status_code >= 400:
+        _log(request, response, state)
+
+
+def _log(request, response, state: request_state.RequestState) -> None:
     status = response.status_code
-    if request.path in QUIET_PATHS and status < 400:
-        return
-    user = getattr(request, "graphql_user_id", None)
-    db = getattr(request, "graphql_db", None)  # where a GraphQL operation read from
+    user = state.token_user.pk if state.token_user is not None else None
     logger.log(
         logging.WARNING if status >= 500 else logging.INFO,
         "request",
@@ -104,10 +95,10 @@ def _finish(request, response, state: RequestState, started: float) -> None:
             "method": request.method,
             "path": request.path,
             "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "duration_ms": round((time.perf_counter() - state.started) * 1000, 2),
             "sql": state.sql_statements,
-            "operation": getattr(request, "graphql_operation", None),
-            **({"db": db} if db is not None else {}),
+            "operation": state.operation,
+            **({"db": state.database} if state.database is not None else {}),
             **({"user": user} if user is not None else {}),
         },
     )
@@ -115,40 +106,25 @@ def _finish(request, response, state: RequestState, started: float) -> None:
 
 @sync_and_async_middleware
 def request_log_middleware(get_response):
-    """Gives each request an id (X-Request-ID, or a new one) and logs how it went."""
+    """Begins each request's state, with its id (X-Request-ID, or a new one), and logs
+    how the request went."""
     if iscoroutinefunction(get_response):
 
         async def middleware(request):
-            state, started = _begin(request)
+            state = _begin(request)
             response = await get_response(request)
-            _finish(request, response, state, started)
+            _finish(request, response, state)
             return response
 
     else:
 
         def middleware(request):
-            state, started = _begin(request)
+            state = _begin(request)
             response = get_response(request)
-            _finish(request, response, state, started)
+            _finish(request, response, state)
             return response
 
     return middleware
-
-
-def current_request_id() -> str | None:
-    state = current.get()
-    return None if state is None else state.request_id
-
-
-def operation_label(execution_context) -> str | None:
-    """What a GraphQL request runs ("query Recent", "mutation"), from the document
-    strawberry parsed; None when it did not parse."""
-    document = execution_context.graphql_document
-    operation = document and get_operation_ast(document, execution_context.operation_name)
-    if operation is None:
-        return None
-    name = operation.name.value if operation.name else ""
-    return f"{operation.operation.value} {name}".strip()
 
 
 class OperationLog(SchemaExtension):
@@ -158,7 +134,7 @@ class OperationLog(SchemaExtension):
         try:
             yield
         finally:
-            request = getattr(self.execution_context.context, "request", None)
+            state = getattr(self.execution_context.context, "state", None)
             label = operation_label(self.execution_context)
-            if request is not None and label is not None:
-                request.graphql_operation = label
+            if state is not None and label is not None:
+                state.operation = label

@@ -1,5 +1,5 @@
 """Which database a GraphQL operation reads from, decided by its kind, not its HTTP
-method (`project.replicas` keeps the replicas' health and routes the reads).
+method (`edge.replicas` keeps the replicas' health and routes the reads).
 
 A query reads from a healthy replica; a mutation runs on the primary, reads included,
 and then pins its client (API token or session) to the primary for
@@ -20,18 +20,19 @@ from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from project.replicas import reading_from, replicas
-from schema.shared import Outage, shared_cache
+from edge.replicas import reading_from, replicas
+from edge.shared import Outage, shared_cache
+from edge.state import RequestState
 from talks.models import CatalogueVersion
 
 PIN_PREFIX = "pinned:"
 pin_outage = Outage("clients that wrote read from the primary")
 
 
-def client_key(request) -> str | None:
+def client_key(request, state: RequestState) -> str | None:
     """Who the request's writes belong to: its API token, or its session; None for an
     anonymous client."""
-    user = getattr(request, "graphql_token_user", None)
+    user = state.token_user
     if user is not None:
         return f"token:{user.api_token.pk}"
     session = getattr(request, "session", None)
@@ -77,33 +78,30 @@ def _replica_for(public_version: int | None) -> str | None:
     return alias
 
 
-async def replica_for(request) -> str | None:
+async def replica_for(state: RequestState) -> str | None:
     """The replica this query reads from; None: the primary."""
-    public_version = getattr(request, "public_version", None)
+    public_version = state.public.version if state.public is not None else None
     if public_version is None and not replicas.due():
         return replicas.pick()  # no thread needed
     return await _replica_for(public_version)
 
 
 class ReadRouting(SchemaExtension):
-    """Routes the operation's reads (`project.replicas.reading_from`) and pins a client
+    """Routes the operation's reads (`edge.replicas.reading_from`) and pins a client
     that wrote; the request's log line says where it read (`db`)."""
 
     async def on_execute(self):
         context = self.execution_context
-        request = getattr(context.context, "request", None)
-        if request is None:
-            yield
-            return
+        request, state = context.context.request, context.context.state
         if not settings.DATABASE_REPLICAS:
-            request.graphql_db = "primary"
+            state.database = "primary"
             yield
             return
-        alias, key = None, client_key(request)
+        alias, key = None, client_key(request, state)
         kind = context.operation_type
         if kind is OperationType.QUERY and (key is None or not await _is_pinned(key)):
-            alias = await replica_for(request)
-        request.graphql_db = alias or "primary"
+            alias = await replica_for(state)
+        state.database = alias or "primary"
         token = reading_from.set(alias)
         try:
             yield

@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from schema.persisted import operations_of_manifest, register_operations
+from edge.persisted import operations_of_manifest, register_operations
 
 
 class Command(BaseCommand):

@@ -21,15 +21,19 @@ tried again a few seconds later.
 import asyncio
 import math
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from graphql import GraphQLError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from strawberry.extensions import SchemaExtension
 
-from schema.errors import RequestError
-from schema.shared import Outage
+from edge.protocol import RequestError
+from edge.shared import Outage
+from edge.state import RequestState
 
 RATE_LIMITED = "RATE_LIMITED"
 CACHED_COST = 1  # a 304 or an answer from the cache
@@ -139,19 +143,19 @@ def _buckets() -> SharedBuckets | None:
     return _shared
 
 
-def client_of(request: HttpRequest) -> tuple[str, int]:
+def client_of(request: HttpRequest, state: RequestState) -> tuple[str, int]:
     """The client's bucket name and its allowance per minute (0: not limited)."""
-    token_user = getattr(request, "graphql_token_user", None)
+    token_user = state.token_user
     if token_user is not None:
         return f"talks:rate:token:{token_user.api_token.pk}", settings.GRAPHQL_RATE_LIMIT_TOKEN
     address = request.META.get("REMOTE_ADDR") or "unknown"
     return f"talks:rate:address:{address}", settings.GRAPHQL_RATE_LIMIT_ANONYMOUS
 
 
-async def charge(request: HttpRequest, cost: int) -> Standing | None:
+async def charge(request: HttpRequest, state: RequestState, cost: int) -> Standing | None:
     """Take `cost` points from the request's client, if it has them; None when the client
     is not limited (or Redis is away)."""
-    key, limit = client_of(request)
+    key, limit = client_of(request, state)
     if limit <= 0:
         return None
     cost = max(1, cost)
@@ -159,8 +163,9 @@ async def charge(request: HttpRequest, cost: int) -> Standing | None:
     outcome = await shared.take(key, limit, cost) if shared else _local.take(key, limit, cost)
     if outcome is None:
         return None
-    standing = Standing(limit=limit, remaining=outcome[1], allowed=outcome[0], cost=cost)
-    request.graphql_rate_standing = standing
+    standing = state.rate = Standing(
+        limit=limit, remaining=outcome[1], allowed=outcome[0], cost=cost
+    )
     return standing
 
 
@@ -172,9 +177,9 @@ def refusal(standing: Standing) -> str:
     )
 
 
-def refused(request: HttpRequest) -> Standing | None:
+def refused(state: RequestState) -> Standing | None:
     """The standing of a request its client had too few points for."""
-    standing = getattr(request, "graphql_rate_standing", None)
+    standing = state.rate
     return standing if standing is not None and not standing.allowed else None
 
 
@@ -184,10 +189,23 @@ def request_error(standing: Standing) -> RequestError:
     )
 
 
-def add_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    standing = getattr(request, "graphql_rate_standing", None)
+def add_headers(state: RequestState, response: HttpResponse) -> HttpResponse:
+    standing = state.rate
     if standing is not None:
         response["RateLimit-Limit"] = str(standing.limit)
         response["RateLimit-Remaining"] = str(math.floor(standing.remaining))
         response["RateLimit-Reset"] = str(standing.seconds_until_full())
     return response
+
+
+class RateLimit(SchemaExtension):
+    """Charges an operation's cost (`schema.limits`, which works it out first) to its
+    client before it runs, and refuses it when the client has too few points left."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if context.cost is not None:
+            standing = await charge(context.request, context.state, context.cost)
+            if standing is not None and not standing.allowed:
+                raise GraphQLError(refusal(standing), extensions={"code": RATE_LIMITED})
+        yield

@@ -22,7 +22,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from schema.persisted import cache_get_now, cache_set
+from edge.shared import cache_get_now, cache_set
 from talks.selectors import catalogue_version
 
 ANSWER_PREFIX = "answer:"
@@ -76,6 +76,14 @@ def matches(if_none_match: str | None, tag: str) -> bool:
     if not if_none_match:
         return False
     return tag in {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
+
+
+@dataclass(frozen=True)
+class PublicRead:
+    """A public GET's entity tag, and the catalogue version it names."""
+
+    tag: str
+    version: int
 
 
 @dataclass(frozen=True)

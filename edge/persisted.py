@@ -24,11 +24,12 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from graphql import GraphQLError, parse, validate
-from redis.exceptions import RedisError
 
-from schema.errors import RequestError
+from edge.protocol import RequestError
+from edge.shared import cache_get, cache_set, shared_cache
+from edge.state import RequestState
+from internals import graphql_schema
 from schema.schema import schema
-from schema.shared import Outage, shared_cache
 from talks.models import PersistedOperation
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -70,34 +71,6 @@ def persisted_hash(extensions: dict | None) -> str | None:
     return persisted["sha256Hash"]
 
 
-cache_outage = Outage("persisted queries and cached answers are skipped")
-
-
-def cache_get_now(key: str):
-    """What the cache holds under `key` (None when nothing, or when it does not answer),
-    for code already on a worker thread."""
-    if cache_outage.ongoing():
-        return None
-    try:
-        return shared_cache().get(key)
-    except (RedisError, OSError):
-        cache_outage.began()
-        return None
-
-
-# What Django's own `aget` does: the same read on a worker thread.
-cache_get = sync_to_async(cache_get_now)
-
-
-async def cache_set(key: str, value) -> None:
-    if cache_outage.ongoing():
-        return
-    try:
-        await shared_cache().aset(key, value)
-    except (RedisError, OSError):
-        cache_outage.began()
-
-
 @sync_to_async
 def _registered_in_database(sha256: str) -> str | None:
     return PersistedOperation.objects.filter(sha256=sha256).values_list("query", flat=True).first()
@@ -113,14 +86,16 @@ async def registered_query(sha256: str) -> str | None:
     return query
 
 
-async def _may_send_anything(request: HttpRequest) -> bool:
-    user = getattr(request, "graphql_token_user", None)
+async def _may_send_anything(request: HttpRequest, state: RequestState) -> bool:
+    user = state.token_user
     if user is None and hasattr(request, "auser"):  # not on a public GET: no session
         user = await request.auser()
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 
 
-async def operation_of(request: HttpRequest, query: str | None, extensions: dict | None):
+async def operation_of(
+    request: HttpRequest, state: RequestState, query: str | None, extensions: dict | None
+) -> OperationText:
     """The operation a request runs, or a RequestError saying why it may not."""
     sha256 = persisted_hash(extensions)
     if query is not None and sha256 is not None and sha256_of(query) != sha256:
@@ -135,7 +110,7 @@ async def operation_of(request: HttpRequest, query: str | None, extensions: dict
             return OperationText(known, sha256)
         if query is None:
             raise RequestError(200, "PersistedQueryNotFound", NOT_FOUND)
-        if await _may_send_anything(request):
+        if await _may_send_anything(request, state):
             return OperationText(query, sha256)
         raise RequestError(
             400,
@@ -192,7 +167,7 @@ def register_operations(operations: dict[str, str], *, prune: bool = False) -> d
         except GraphQLError as error:
             problems.append(f"{sha256[:16]}…: {error.message}")
             continue
-        errors = validate(schema._schema, document)
+        errors = validate(graphql_schema(schema), document)
         if errors:
             problems.append(f"{sha256[:16]}…: {errors[0].message}")
             continue

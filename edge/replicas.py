@@ -1,6 +1,6 @@
 """Read replicas: which database a GraphQL operation reads from, and which replicas can.
 
-One decision, made once per operation by `schema.routing.ReadRouting` and kept in the
+One decision, made once per operation by `edge.routing.ReadRouting` and kept in the
 context variable `reading_from` (async-safe: every thread and task the operation starts
 sees it, no other request does): a query reads from a healthy replica, everything else
 (mutations, with the reads that build their payload; the admin, commands, migrations,

@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 
-from project.replicas import replicas
+from edge.replicas import replicas
 
 
 async def healthz(request):

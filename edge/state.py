@@ -1,0 +1,56 @@
+"""The state of one HTTP request: one typed object, made by the first middleware
+(`edge.logs.request_log_middleware`) and reached through `current()` anywhere the
+request runs, its worker threads and tasks included (a context variable, which asgiref
+and asyncio copy into both). The GraphQL context carries it too (`edge.context`)."""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edge.caching import PublicRead
+    from edge.persisted import OperationText
+    from edge.ratelimit import Standing
+
+
+@dataclass(eq=False)
+class RequestState:
+    request_id: str
+    started: float = field(default_factory=time.perf_counter)
+    # SQL statements the request ran, on any thread (`edge.logs`).
+    sql_statements: int = 0
+    # The user of a valid `Authorization: Bearer` token; None: anonymous, or a session.
+    token_user: Any = None
+    # A public GET's entity tag and the catalogue version it names (`edge.public`).
+    public: PublicRead | None = None
+    # The GraphQL text the request runs, once the view or `edge.public` worked it out.
+    operation_text: OperationText | None = None
+    # What the request runs ("query Recent"), once its document parsed.
+    operation: str | None = None
+    # Where the operation read from: "primary" or a replica's alias (`edge.routing`).
+    database: str | None = None
+    # Where the client's rate-limit bucket stands after this request (`edge.ratelimit`).
+    rate: Standing | None = None
+    # Whether the executed operation's answer has errors (answers with errors are not kept).
+    had_errors: bool = True
+
+
+_current: ContextVar[RequestState | None] = ContextVar("request_state", default=None)
+
+
+def current() -> RequestState | None:
+    """The state of the request this code runs for; None outside a request (a command,
+    a test calling a function directly)."""
+    return _current.get()
+
+
+def begin(request_id: str) -> RequestState:
+    """Make the state of a new request the current one. Each ASGI request runs in a
+    context of its own, so it is never reset: log lines written after the request's
+    last await (its `request` line included) still carry its id."""
+    state = RequestState(request_id)
+    _current.set(state)
+    return state

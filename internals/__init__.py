@@ -1,0 +1,82 @@
+"""The one door to private API of strawberry, graphql-core and Django.
+
+Everything here reaches past what those libraries document: a name that starts with an
+underscore, or one their public packages do not export. Each use says what it relies
+on; the releases are pinned in the lock files (strawberry-graphql 0.341, strawberry-
+graphql-django 0.93, graphql-core 3.3, Django 5.2), and `tests/test_internals.py` fails
+when an upgrade changes any of it. No other module of the product touches such a name
+(`tests/test_layers.py` checks that), so an upgrade is checked here and nowhere else.
+
+The executor's short paths (`schema.execution`) also override and call graphql-core's
+`ExecutionContext` methods (`execute_fields`, `execute_field`, `collect_subfields`, ...),
+which are public names but not a documented contract: that module is the one place the
+product goes around graphql-core, with its own pins and twin tests against strawberry's
+executor.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Model
+from django.db.models.base import ModelState
+
+# --- strawberry ---------------------------------------------------------------------
+
+
+def graphql_schema(schema: Any) -> Any:
+    """The graphql-core schema a strawberry `Schema` executes.
+
+    Relies on: `strawberry.Schema._schema`, the `GraphQLSchema` strawberry builds and
+    runs (strawberry has no public accessor; its own extensions read this attribute)."""
+    return schema._schema
+
+
+def is_relay_node_id(resolver: Any) -> bool:
+    """Whether `resolver` is relay's own resolver of `Node.id`, which answers the global
+    ID of the type's name and its `resolve_id`.
+
+    Relies on: `strawberry.relay.Node._id`, the method strawberry declares as the
+    resolver of every node's `id` field (a strawberry field's `base_resolver.wrapped_func`
+    is that function)."""
+    from strawberry import relay
+
+    return getattr(resolver, "__func__", None) is relay.Node._id.__func__
+
+
+# --- graphql-core -------------------------------------------------------------------
+
+
+def field_nodes(field_details_list: Sequence[Any]) -> list[Any]:
+    """The field nodes of one field's group, as graphql-core's resolve info wants them.
+
+    Relies on: graphql-core 3.3's `FieldDetails.node` (`graphql.execution.collect_fields`),
+    which its own `to_nodes` reads (not exported)."""
+    return [details.node for details in field_details_list]
+
+
+# --- Django -------------------------------------------------------------------------
+
+
+def model_instance(model: type[Model], attnames: Iterable[str], values: Iterable, db: str):
+    """An instance of `model` holding `values` for `attnames`, as `Model.from_db` builds
+    it (fields not given stay deferred), in a third of the time: `Model.__init__` checks
+    every field and sends two signals that nothing here receives. `bench/internals.py`
+    measures what `Model.from_db` would cost the API's requests instead.
+
+    Relies on: `Model._state` being a `ModelState` whose `adding` and `db` say that the
+    object came from database `db` (`_state` and those two attributes are documented;
+    `ModelState()` built by hand is not), and deferred fields being those absent from
+    the instance's `__dict__` (`Model.get_deferred_fields`)."""
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    state = obj._state = ModelState()
+    state.adding, state.db = False, db
+    return obj
+
+
+def mark_saved(obj: Model, saved: Model) -> None:
+    """Tell `obj` that its row is stored, where `saved` (another instance of the row,
+    which a service wrote) says, as `Model.save` would have told it.
+
+    Relies on: the documented `Model._state.adding` and `Model._state.db`."""
+    obj._state.adding, obj._state.db = False, saved._state.db
