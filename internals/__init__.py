@@ -60,8 +60,10 @@ def field_nodes(field_details_list: Sequence[Any]) -> list[Any]:
 def model_instance(model: type[Model], attnames: Iterable[str], values: Iterable, db: str):
     """An instance of `model` holding `values` for `attnames`, as `Model.from_db` builds
     it (fields not given stay deferred), in a third of the time: `Model.__init__` checks
-    every field and sends two signals that nothing here receives. `bench/internals.py`
-    measures what `Model.from_db` would cost the API's requests instead.
+    every field and sends two signals that nothing here receives. Worth it: with
+    `Model.from_db` instead, the benchmark's pages took 10-16% longer at p50 (talk list
+    1.13-1.16x, event page 1.10x, speakers with their talks 1.14-1.15x; search and one
+    talk 1.00-1.03x; `bench/internals.py`, 20,000 talks, two runs of 2026-12-07).
 
     Relies on: `Model._state` being a `ModelState` whose `adding` and `db` say that the
     object came from database `db` (`_state` and those two attributes are documented;
