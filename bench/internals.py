@@ -59,7 +59,7 @@ def main() -> None:
     from bench.benchmark import DEFAULT_SIZES, OPERATIONS, subjects
     from internals import model_instance
     from project.asgi import application
-    from talks import selectors
+    from talks.selectors import related
 
     ways = {"internals": model_instance, "from_db": from_db_instance}
     with connection.cursor() as cursor:
@@ -74,14 +74,14 @@ def main() -> None:
                 body = {"query": query, "variables": {**variables, "n": DEFAULT_SIZES[name]}}
                 for turn in range(20 + args.requests * len(ways)):
                     way = list(ways)[turn % len(ways)]
-                    selectors.model_instance = ways[way]
+                    related.model_instance = ways[way]
                     started = time.perf_counter()
                     response = await http.post("/graphql/", json=body)
                     elapsed = time.perf_counter() - started
                     assert response.status_code == 200 and "errors" not in response.json()
                     if turn >= 20:  # after warming up caches, the pool and the planner
                         timings[name][way].append(elapsed * 1000)
-        selectors.model_instance = model_instance
+        related.model_instance = model_instance
         return timings
 
     timings = asyncio.run(run())

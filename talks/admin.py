@@ -211,7 +211,7 @@ class TalkAdmin(CatalogueAdmin):
         # The year links of the date drill-down come from every row of the list: 540 ms
         # for a search for "python" at a million talks. A list the API would not count
         # exactly goes without them (narrow it first, by a filter or a search).
-        if changelist.result_count > selectors.COUNT_EXACT_UP_TO:
+        if changelist.result_count > selectors.counts.COUNT_EXACT_UP_TO:
             changelist.date_hierarchy = None
         return changelist
 

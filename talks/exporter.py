@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 from django.db.models import Prefetch
 
-from talks.importer import COLUMNS
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.records import COLUMNS
 
 CHUNK = 2000
 

@@ -1,4 +1,10 @@
-"""The catalogue: events, speakers, topics and the talks that tie them together."""
+"""The catalogue: events, speakers, topics and the talks that tie them together, and the
+tables that serve them (tokens, kept counts, the search vocabulary).
+
+One module, as a Django app keeps its models (migrations name `talks.models`), and
+longer than our others because every field carries the help text that the API shows
+as its description.
+"""
 
 import hashlib
 import secrets

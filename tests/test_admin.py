@@ -104,7 +104,7 @@ def test_the_date_drill_down_is_offered_on_lists_counted_exactly(editor, monkeyp
     drill_down = 'class="toplinks"'  # the admin's date drill-down
     assert drill_down in editor.get("/admin/talks/talk/").content.decode()
     # Over the cap, its year links would read every talk of the list.
-    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 2)
+    monkeypatch.setattr(selectors.counts, "COUNT_EXACT_UP_TO", 2)
     with CaptureQueriesContext(connection) as page:
         content = editor.get("/admin/talks/talk/").content.decode()
     assert drill_down not in content and "2020" in content  # the talks are still listed

@@ -14,8 +14,9 @@ import pytest
 from django.db import connection
 
 from talks import bulk_load
-from talks.importer import Importer, import_catalogue, open_sources
+from talks.importer import Importer, import_catalogue
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.records import open_sources
 from tests.factories import TalkFactory
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pyvideo-sample.jsonl"

@@ -210,7 +210,7 @@ COUNTS = """query ($filter: TalkFilter, $first: Int = 2, $last: Int) {
 def test_a_count_over_the_cap_is_an_estimate_and_says_so(gql, talks, monkeypatch):
     from talks import selectors
 
-    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 10)
+    monkeypatch.setattr(selectors.counts, "COUNT_EXACT_UP_TO", 10)
     in_2019 = {"recordedFrom": "2019-01-01"}  # 16 of the 25 talks
     data = gql(COUNTS, {"filter": in_2019})
     assert data["talks"]["totalCountIsExact"] is False
@@ -244,7 +244,7 @@ def test_a_search_the_planner_expects_to_match_far_more_than_the_cap_is_not_coun
     from talks.search import refresh_talk_search
 
     refresh_talk_search()
-    monkeypatch.setattr(selectors, "SEARCH_ESTIMATE_TRUSTED_FROM", 0)
+    monkeypatch.setattr(selectors.counts, "SEARCH_ESTIMATE_TRUSTED_FROM", 0)
     query = """{ talks(filter: {search: "talk"}, first: 2) {
       totalCount totalCountIsExact edges { node { slug } } } }"""
     with CaptureQueriesContext(connection) as statements:

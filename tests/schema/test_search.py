@@ -404,8 +404,8 @@ def test_a_large_search_ranks_its_best_candidates_into_the_same_first_page(
     everything = gql(LARGE_SEARCH, {"q": text})["talks"]
     assert everything["totalCountIsExact"] is True
     # The same catalogue, as if each of these words matched more talks than are counted.
-    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 3)
-    monkeypatch.setattr(selectors, "NEWEST_CANDIDATES", 5)
+    monkeypatch.setattr(selectors.counts, "COUNT_EXACT_UP_TO", 3)
+    monkeypatch.setattr(selectors.lists, "NEWEST_CANDIDATES", 5)
     with CaptureQueriesContext(connection) as captured:
         best = gql(LARGE_SEARCH, {"q": text})["talks"]
     assert best["totalCountIsExact"] is False and best["totalCount"] > 3

@@ -158,7 +158,7 @@ def test_counted_is_exact_up_to_its_cap_and_an_estimate_flagged_above(db, monkey
     TalkFactory.create_batch(7, kind="keynote")
     keynotes = Talk.objects.filter(kind="keynote")
     assert counted(keynotes) == Counted(7, exact=True)
-    monkeypatch.setattr(selectors, "COUNT_EXACT_UP_TO", 5)
+    monkeypatch.setattr(selectors.counts, "COUNT_EXACT_UP_TO", 5)
     assert counted(Talk.objects.filter(kind="talk")) == Counted(4, exact=True)
     above = counted(keynotes)
     assert above.exact is False
