@@ -239,7 +239,7 @@ STRAWBERRY_DJANGO = {
     "TYPE_DESCRIPTION_FROM_MODEL_DOCSTRING": True,
 }
 
-# GraphQL API limits (see API.md "Page sizes").
+# GraphQL API limits (see docs/contract.md, "Page sizes").
 GRAPHQL_DEFAULT_PAGE_SIZE = int(os.environ.get("GRAPHQL_DEFAULT_PAGE_SIZE", "20"))
 GRAPHQL_MAX_PAGE_SIZE = int(os.environ.get("GRAPHQL_MAX_PAGE_SIZE", "100"))
 GRAPHIQL_ENABLED = env_bool("GRAPHIQL_ENABLED", default=True)
