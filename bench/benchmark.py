@@ -156,7 +156,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(env: dict, settings_module: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
+def start(
+    env: dict, settings_module: str, workers: int = 1, cwd: Path = ROOT
+) -> tuple[subprocess.Popen, str]:
+    """A gunicorn server of the code in `cwd` (a checkout), and its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -173,7 +176,7 @@ def start(env: dict, settings_module: str, workers: int = 1) -> tuple[subprocess
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env={**env, "DJANGO_SETTINGS_MODULE": settings_module, "LOG_LEVEL": "WARNING"},
     )
     base = f"http://127.0.0.1:{port}"
