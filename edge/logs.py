@@ -47,9 +47,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        state = request_state.current()
-        if state is not None:
-            entry["request_id"] = state.request_id
+        if (request_id := getattr(record, "request_id", None)) is not None:
+            entry["request_id"] = request_id
         for name in self.FIELDS:
             if hasattr(record, name):
                 entry[name] = getattr(record, name)
@@ -59,6 +58,21 @@ class JsonFormatter(logging.Formatter):
 
 
 JsonFormatter.converter = time.gmtime
+
+_make_record = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
+    """Every log record made while a request runs carries the request's id, however
+    late a handler formats it."""
+    record = _make_record(*args, **kwargs)
+    state = request_state.current()
+    if state is not None:
+        record.request_id = state.request_id
+    return record
+
+
+logging.setLogRecordFactory(_record_with_request_id)
 
 
 def _count_statement(execute, sql, params, many, context):
@@ -74,9 +88,9 @@ def _install_statement_counter(sender, connection, **kwargs) -> None:
         connection.execute_wrappers.append(_count_statement)
 
 
-def _begin(request):
+def _request_id(request) -> str:
     given = request.headers.get("X-Request-ID", "")
-    return request_state.begin(given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _finish(request, response, state: request_state.RequestState) -> None:
@@ -111,18 +125,18 @@ def request_log_middleware(get_response):
     if iscoroutinefunction(get_response):
 
         async def middleware(request):
-            state = _begin(request)
-            response = await get_response(request)
-            _finish(request, response, state)
-            return response
+            with request_state.request(_request_id(request)) as state:
+                response = await get_response(request)
+                _finish(request, response, state)
+                return response
 
     else:
 
         def middleware(request):
-            state = _begin(request)
-            response = get_response(request)
-            _finish(request, response, state)
-            return response
+            with request_state.request(_request_id(request)) as state:
+                response = get_response(request)
+                _finish(request, response, state)
+                return response
 
     return middleware
 

@@ -1,11 +1,12 @@
 """Read replicas: which database a GraphQL operation reads from, and which replicas can.
 
 One decision, made once per operation by `edge.routing.ReadRouting` and kept in the
-context variable `reading_from` (async-safe: every thread and task the operation starts
-sees it, no other request does): a query reads from a healthy replica, everything else
-(mutations, with the reads that build their payload; the admin, commands, migrations,
-the importer) from the primary, because nothing else sets the variable. A client that
-has just written is pinned to the primary for DATABASE_REPLICA_PIN_SECONDS.
+request's state while the operation executes (`RequestState.reads_from`: every thread
+and task of the request sees it, no other request does): a query reads from a healthy
+replica, everything else (mutations, with the reads that build their payload; the
+admin, commands, migrations, the importer) from the primary, because nothing else sets
+it. A client that has just written is pinned to the primary for
+DATABASE_REPLICA_PIN_SECONDS.
 
 Health is checked at most every DATABASE_REPLICA_CHECK_SECONDS per process, on a
 connection of its own: a replica that does not answer, or replays more than
@@ -19,20 +20,15 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections
 
+from edge import state
+
 PRIMARY = "default"
 logger = logging.getLogger("talks.replicas")
-
-# The database this operation's reads go to; None: the primary.
-reading_from: ContextVar[str | None] = ContextVar("reading_from", default=None)
-# Set while an operation runs again on the primary after its replica failed.
-_avoiding_replicas: ContextVar[bool] = ContextVar("avoiding_replicas", default=False)
 
 # How far behind the primary the replica's replay is: 0 when it has replayed all it
 # received (an idle primary sends nothing, and its data is then current).
@@ -47,11 +43,13 @@ CHECK_CONNECT_TIMEOUT = 1  # seconds: a check must not hold up the request that 
 
 
 class ReplicaRouter:
-    """Django's database router: reads where `reading_from` says, writes to the primary,
-    migrations only on the primary (replicas follow it by streaming replication)."""
+    """Django's database router: reads where the request's operation reads from, writes
+    to the primary, migrations only on the primary (replicas follow it by streaming
+    replication)."""
 
     def db_for_read(self, model, **hints) -> str | None:
-        return reading_from.get()
+        current = state.current()
+        return None if current is None else current.reads_from
 
     def db_for_write(self, model, **hints) -> str:
         return PRIMARY
@@ -152,7 +150,8 @@ class Replicas:
 
     def pick(self) -> str | None:
         """A healthy replica, in turn; None when there is none (read from the primary)."""
-        if _avoiding_replicas.get():
+        current = state.current()
+        if current is not None and current.primary_only:
             return None
         healthy = [alias for alias in self.aliases if self.standing(alias).healthy]
         if not healthy:
@@ -161,13 +160,3 @@ class Replicas:
 
 
 replicas = Replicas()
-
-
-@contextmanager
-def primary_only() -> Iterator[None]:
-    """Within it, operations read from the primary whatever their kind."""
-    token = _avoiding_replicas.set(True)
-    try:
-        yield
-    finally:
-        _avoiding_replicas.reset(token)

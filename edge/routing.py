@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from edge.replicas import reading_from, replicas
+from edge.replicas import replicas
 from edge.shared import Outage, shared_cache
 from edge.state import RequestState
 from talks.models import CatalogueVersion
@@ -87,8 +87,8 @@ async def replica_for(state: RequestState) -> str | None:
 
 
 class ReadRouting(SchemaExtension):
-    """Routes the operation's reads (`edge.replicas.reading_from`) and pins a client
-    that wrote; the request's log line says where it read (`db`)."""
+    """Routes the operation's reads (`RequestState.reads_from`) and pins a client that
+    wrote; the request's log line says where it read (`db`)."""
 
     async def on_execute(self):
         context = self.execution_context
@@ -101,11 +101,10 @@ class ReadRouting(SchemaExtension):
         kind = context.operation_type
         if kind is OperationType.QUERY and (key is None or not await _is_pinned(key)):
             alias = await replica_for(state)
-        state.database = alias or "primary"
-        token = reading_from.set(alias)
+        state.database, state.reads_from = alias or "primary", alias
         try:
             yield
         finally:
-            reading_from.reset(token)
+            state.reads_from = None
         if kind is OperationType.MUTATION and key is not None:
             await _pin(key)

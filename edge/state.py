@@ -1,11 +1,14 @@
 """The state of one HTTP request: one typed object, made by the first middleware
-(`edge.logs.request_log_middleware`) and reached through `current()` anywhere the
-request runs, its worker threads and tasks included (a context variable, which asgiref
-and asyncio copy into both). The GraphQL context carries it too (`edge.context`)."""
+(`edge.logs.request_log_middleware`, through `request`) and reached through `current()`
+anywhere the request runs, its worker threads and tasks included (a context variable,
+which asgiref and asyncio copy into both). The GraphQL context carries it too
+(`edge.context`)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +35,11 @@ class RequestState:
     operation: str | None = None
     # Where the operation read from: "primary" or a replica's alias (`edge.routing`).
     database: str | None = None
+    # The replica the operation's reads go to while it executes; None: the primary
+    # (`edge.replicas.ReplicaRouter`).
+    reads_from: str | None = None
+    # Set when the operation runs again on the primary after its replica failed.
+    primary_only: bool = False
     # Where the client's rate-limit bucket stands after this request (`edge.ratelimit`).
     rate: Standing | None = None
     # Whether the executed operation's answer has errors (answers with errors are not kept).
@@ -47,10 +55,12 @@ def current() -> RequestState | None:
     return _current.get()
 
 
-def begin(request_id: str) -> RequestState:
-    """Make the state of a new request the current one. Each ASGI request runs in a
-    context of its own, so it is never reset: log lines written after the request's
-    last await (its `request` line included) still carry its id."""
+@contextmanager
+def request(request_id: str) -> Iterator[RequestState]:
+    """The state of a new request, current while the request runs."""
     state = RequestState(request_id)
-    _current.set(state)
-    return state
+    token = _current.set(state)
+    try:
+        yield state
+    finally:
+        _current.reset(token)

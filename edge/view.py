@@ -44,7 +44,7 @@ from edge.protocol import (
     response_media_type,
 )
 from edge.ratelimit import RateLimit
-from edge.replicas import primary_only, replicas
+from edge.replicas import replicas
 from edge.routing import ReadRouting
 from schema.errors import INTERNAL_SERVER_ERROR
 from schema.schema import build_schema
@@ -159,8 +159,8 @@ class GraphQLView(AsyncGraphQLView):
                 replicas.mark_down(current.database, failed)
                 context.release()
                 context = await self.get_context(request, sub_response)
-                with primary_only():
-                    result = await super().execute_single(context=context, **arguments)
+                current.primary_only = True
+                result = await super().execute_single(context=context, **arguments)
         finally:
             context.release()
         if result.errors and database_error(result.errors) is not None:

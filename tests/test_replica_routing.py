@@ -5,19 +5,27 @@ import time
 
 from django.test import override_settings
 
-from edge.replicas import ReplicaRouter, Replicas, Standing, primary_only, reading_from
+from edge import state
+from edge.replicas import ReplicaRouter, Replicas, Standing
 from talks.models import Talk
+
+
+def in_a_request(check) -> None:
+    """Run `check(current)` in a request of its own, as the first middleware runs one."""
+    with state.request("test") as current:
+        check(current)
 
 
 def test_reads_go_where_the_operation_says_and_writes_to_the_primary():
     router = ReplicaRouter()
-    assert router.db_for_read(Talk) is None  # no operation: the primary
-    token = reading_from.set("replica-1")
-    try:
+
+    def check(current: state.RequestState) -> None:
+        assert router.db_for_read(Talk) is None  # no operation: the primary
+        current.reads_from = "replica-1"
         assert router.db_for_read(Talk) == "replica-1"
         assert router.db_for_write(Talk) == "default"
-    finally:
-        reading_from.reset(token)
+
+    in_a_request(check)
     assert router.allow_migrate("default", "talks") and not router.allow_migrate(
         "replica-1", "talks"
     )
@@ -33,8 +41,12 @@ def test_healthy_replicas_take_turns_and_an_unhealthy_one_sits_out():
     assert {replicas.pick() for _ in range(4)} == {"replica-1", "replica-2"}
     replicas.mark_down("replica-2", ConnectionError())
     assert {replicas.pick() for _ in range(4)} == {"replica-1"}
-    with primary_only():
+
+    def retried_on_the_primary(current: state.RequestState) -> None:
+        current.primary_only = True
         assert replicas.pick() is None
+
+    in_a_request(retried_on_the_primary)
     replicas.mark_down("replica-1", ConnectionError())
     assert replicas.pick() is None  # none healthy: the primary
     replicas.standings["replica-1"].checked_at -= 3
