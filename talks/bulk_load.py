@@ -131,11 +131,10 @@ def _copy(table: str, columns: list[str], data: bytes) -> None:
     if data:
         with connection.cursor() as cursor:
             # All of it in one read: each read from Python takes the GIL, which the
-            # importing thread holds most of the time.
+            # importing thread holds most of the time. (`size` goes by position: under
+            # DEBUG Django's debug cursor passes on positional arguments only.)
             cursor.copy_expert(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN",
-                io.BytesIO(data),
-                size=len(data),
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.BytesIO(data), len(data)
             )
 
 

@@ -190,3 +190,11 @@ def test_an_import_into_a_catalogue_with_talks_leaves_the_talk_tables_unlocked(t
         " AND mode = 'AccessExclusiveLock' AND relation = 'talks_talk'::regclass"
     )
     assert taken == [(0,)]
+
+
+def test_the_first_load_works_with_debug_on(settings):
+    """`DEBUG=1 python3 dev.py serve` on PostgreSQL loads the demo this way, through
+    Django's debug cursor, which logs every statement."""
+    settings.DEBUG = True
+    importing([SAMPLE])
+    assert Talk.objects.count() == 300
