@@ -15,7 +15,7 @@ from django.test import Client
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-MADE_BY_THE_COMMANDS = {".venv/"}  # what `dev.py` creates on a fresh clone
+MADE_BY_THE_COMMANDS = {".venv/", "bench/.data/"}  # what `dev.py` and `bench/` create
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 PATH = re.compile(r"`([\w.-]*/[\w./-]*)`")
 TOP_LEVEL = {path.name for path in ROOT.iterdir()}
