@@ -17,6 +17,7 @@ from django.utils.decorators import sync_and_async_middleware
 from strawberry.extensions import SchemaExtension
 
 from edge import state as request_state
+from edge.protocol import is_shared
 from schema.errors import operation_label
 
 logger = logging.getLogger("talks.request")
@@ -94,7 +95,8 @@ def _request_id(request) -> str:
 
 
 def _finish(request, response, state: request_state.RequestState) -> None:
-    response["X-Request-ID"] = state.request_id
+    if not is_shared(response):
+        response["X-Request-ID"] = state.request_id
     if request.path not in QUIET_PATHS or response.status_code >= 400:
         _log(request, response, state)
 

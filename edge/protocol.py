@@ -22,6 +22,8 @@ from strawberry.http import GraphQLRequestData
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+# How deep `variables` and `extensions` may nest; none of our inputs needs more than 3.
+MAX_NESTING = 32
 DATABASE_DOWN = "The database is unavailable; please retry shortly."
 
 
@@ -93,10 +95,29 @@ def _read_body(request: HttpRequest) -> Any:
         raise too_large from error
     if len(body) > limit:
         raise too_large
+    return _json(body, "The request body is not valid JSON.")
+
+
+def _json(text, problem: str) -> Any:
     try:
-        return json.loads(body)
+        return json.loads(text)
     except ValueError as error:
-        raise RequestError(400, "The request body is not valid JSON.") from error
+        raise RequestError(400, problem) from error
+    except RecursionError as error:  # deeper than Python's parser goes
+        raise RequestError(400, f"{problem} It nests too deeply.") from error
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON `value` nests lists and objects more than `limit` deep."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def request_parameters(request: HttpRequest) -> GraphQLRequestData:
@@ -105,10 +126,7 @@ def request_parameters(request: HttpRequest) -> GraphQLRequestData:
         data: Any = dict(request.GET.items())
         for name in ("variables", "extensions"):
             if data.get(name):
-                try:
-                    data[name] = json.loads(data[name])
-                except ValueError as error:
-                    raise RequestError(400, f"`{name}` must be a JSON object.") from error
+                data[name] = _json(data[name], f"`{name}` must be a JSON object.")
     else:
         data = _read_body(request)
     if isinstance(data, list):
@@ -123,6 +141,10 @@ def request_parameters(request: HttpRequest) -> GraphQLRequestData:
     for name in ("variables", "extensions"):
         if data.get(name) is not None and not isinstance(data[name], dict):
             raise RequestError(400, f"`{name}` must be a JSON object.")
+        if _deeper_than(data.get(name), MAX_NESTING + 1):
+            raise RequestError(
+                400, f"`{name}` nests deeper than {MAX_NESTING} levels.", "BAD_USER_INPUT"
+            )
     if data.get("operationName") is not None and not isinstance(data["operationName"], str):
         raise RequestError(400, "`operationName` must be a string.")
     return GraphQLRequestData(
@@ -132,6 +154,12 @@ def request_parameters(request: HttpRequest) -> GraphQLRequestData:
         operation_name=data.get("operationName"),
         extensions=data.get("extensions"),
     )
+
+
+def is_shared(response: HttpResponse) -> bool:
+    """Whether a shared cache (a CDN) may keep the answer and give it to anyone: then it
+    must carry nothing of the client it was made for."""
+    return response.get("Cache-Control", "").startswith("public")
 
 
 def error_response(request: HttpRequest, error: RequestError) -> HttpResponse:

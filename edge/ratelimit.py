@@ -2,11 +2,17 @@
 
 Each client has a token bucket: it holds up to a minute's allowance
 (GRAPHQL_RATE_LIMIT_ANONYMOUS, or GRAPHQL_RATE_LIMIT_TOKEN for an API token's requests),
-refills continuously at that rate, and each request takes its cost out of it: an
-executed operation its query cost (at least 1), a public GET answered from the cache or
-with a 304 one point. A request that finds too few points is refused with 429, a
-RATE_LIMITED error and Retry-After; every answer says where its client stands in
-`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until full).
+refills continuously at that rate, and each request takes its cost out of it, as its
+work becomes known:
+- one point before anything else (`charge_entry`): a client with none left is refused
+  before its document is even parsed; a public GET answered from the cache or with a
+  304 costs no more;
+- an executed operation its query cost, at least 1 (`RateLimit`);
+- a document the process had not parsed and validated before, the CPU time that took,
+  one point a millisecond (`schema.documents`), whether it then runs or is refused.
+A request that finds too few points is refused with 429, a RATE_LIMITED error and
+Retry-After; every answer says where its client stands in `RateLimit-Limit`,
+`RateLimit-Remaining` and `RateLimit-Reset` (seconds until full).
 
 A client is its API token, else its address. The address is the peer's, which uvicorn
 takes from `X-Forwarded-For` only when the peer is in FORWARDED_ALLOW_IPS (its
@@ -31,7 +37,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 
-from edge.protocol import RequestError
+from edge.protocol import RequestError, is_shared
 from edge.shared import Outage
 from edge.state import RequestState
 
@@ -166,7 +172,24 @@ async def charge(request: HttpRequest, state: RequestState, cost: int) -> Standi
     standing = state.rate = Standing(
         limit=limit, remaining=outcome[1], allowed=outcome[0], cost=cost
     )
+    if standing.allowed:
+        state.charged += cost
     return standing
+
+
+async def charge_entry(request: HttpRequest, state: RequestState) -> None:
+    """Take the point every request costs, unless it was taken already (a public GET);
+    a RequestError (429) when the client has none left."""
+    if state.charged == 0:
+        standing = await charge(request, state, CACHED_COST)
+        if standing is not None and not standing.allowed:
+            raise request_error(standing)
+
+
+def owed(state: RequestState, cost: int, document_cpu_ms: float) -> int:
+    """What the request still owes: its query cost (at least 1) and the CPU its new
+    document took, less what it paid already."""
+    return max(1, cost) + math.ceil(document_cpu_ms) - state.charged
 
 
 def refusal(standing: Standing) -> str:
@@ -190,8 +213,10 @@ def request_error(standing: Standing) -> RequestError:
 
 
 def add_headers(state: RequestState, response: HttpResponse) -> HttpResponse:
+    """Where the client stands, on its answer; not on a public one, which a shared cache
+    would give to every client."""
     standing = state.rate
-    if standing is not None:
+    if standing is not None and not is_shared(response):
         response["RateLimit-Limit"] = str(standing.limit)
         response["RateLimit-Remaining"] = str(math.floor(standing.remaining))
         response["RateLimit-Reset"] = str(standing.seconds_until_full())
@@ -199,13 +224,15 @@ def add_headers(state: RequestState, response: HttpResponse) -> HttpResponse:
 
 
 class RateLimit(SchemaExtension):
-    """Charges an operation's cost (`schema.limits`, which works it out first) to its
-    client before it runs, and refuses it when the client has too few points left."""
+    """Charges an operation's cost (`schema.limits`, which works it out first) and its
+    document's parsing and validation to its client before it runs, and refuses it when
+    the client has too few points left."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if context.cost is not None:
-            standing = await charge(context.request, context.state, context.cost)
+            due = owed(context.state, context.cost, context.document_cpu_ms)
+            standing = await charge(context.request, context.state, due) if due > 0 else None
             if standing is not None and not standing.allowed:
                 raise GraphQLError(refusal(standing), extensions={"code": RATE_LIMITED})
         yield

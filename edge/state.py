@@ -40,8 +40,10 @@ class RequestState:
     reads_from: str | None = None
     # Set when the operation runs again on the primary after its replica failed.
     primary_only: bool = False
-    # Where the client's rate-limit bucket stands after this request (`edge.ratelimit`).
+    # Where the client's rate-limit bucket stands after this request, and the points the
+    # request paid so far (`edge.ratelimit`).
     rate: Standing | None = None
+    charged: int = 0
     # Whether the executed operation's answer has errors (answers with errors are not kept).
     had_errors: bool = True
 

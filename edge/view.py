@@ -110,6 +110,7 @@ class GraphQLView(AsyncGraphQLView):
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> RequestContext:
         current = state.current()
         await authenticate(request, current)
+        await ratelimit.charge_entry(request, current)
         return RequestContext(request=request, response=response, state=current)
 
     def should_render_graphql_ide(self, request) -> bool:
@@ -163,6 +164,10 @@ class GraphQLView(AsyncGraphQLView):
                 result = await super().execute_single(context=context, **arguments)
         finally:
             context.release()
+        if isinstance(result, PreExecutionError):  # refused, after parsing and validating
+            due = ratelimit.owed(current, 0, context.document_cpu_ms)
+            if due > 0:
+                await ratelimit.charge(request, current, due)
         if result.errors and database_error(result.errors) is not None:
             sub_response.status_code, sub_response["Retry-After"] = 503, "5"
             outage = GraphQLError(DATABASE_DOWN, extensions={"code": "SERVICE_UNAVAILABLE"})

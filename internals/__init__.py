@@ -54,6 +54,24 @@ def field_nodes(field_details_list: Sequence[Any]) -> list[Any]:
     return [details.node for details in field_details_list]
 
 
+def merging_rule_with_budget(budget: int) -> type:
+    """graphql-core's `OverlappingFieldsCanBeMergedRule`, allowed `budget` comparisons
+    of fields per document (its own default is 500,000) before it aborts validation
+    with a `ValidationAbortedError`.
+
+    Relies on: the rule keeping its budget in `self.rule_context.remaining_complexity_
+    budget`, set in its `__init__` and spent by each comparison (graphql-core 3.3;
+    its module constant `MAX_COMPLEXITY_BUDGET` sets it for every user of the rule)."""
+    from graphql.validation import OverlappingFieldsCanBeMergedRule
+
+    class BudgetedMerging(OverlappingFieldsCanBeMergedRule):
+        def __init__(self, context) -> None:
+            super().__init__(context)
+            self.rule_context.remaining_complexity_budget = budget
+
+    return BudgetedMerging
+
+
 # --- Django -------------------------------------------------------------------------
 
 

@@ -68,7 +68,16 @@ CONTENT_SECURITY_POLICY = {
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/graphql/$"
 CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "x-request-id"]
-CORS_EXPOSE_HEADERS = ["x-request-id"]
+# What a browser app may read of an answer: its id, its entity tag for revalidating,
+# and where its client stands with the rate limit.
+CORS_EXPOSE_HEADERS = [
+    "etag",
+    "retry-after",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-request-id",
+]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 INSTALLED_APPS = [
@@ -246,9 +255,12 @@ GRAPHIQL_ENABLED = env_bool("GRAPHIQL_ENABLED", default=True)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", default=True)
 
 # Abuse limits, checked before any resolver runs (schema/limits.py).
-GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "12"))
+# Depth counts introspection too: GraphiQL's full introspection query is 14 deep.
+GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "15"))
 GRAPHQL_MAX_ALIASES = int(os.environ.get("GRAPHQL_MAX_ALIASES", "20"))
 GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "2000"))
+# Fields an operation selects once its fragments are expanded (schema/documents.py).
+GRAPHQL_MAX_FIELDS = int(os.environ.get("GRAPHQL_MAX_FIELDS", "1000"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "20000"))
 GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(100 * 1024)))
 

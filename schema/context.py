@@ -15,6 +15,8 @@ class Context(StrawberryDjangoContext):
     actor: Any = None
     # What the operation could return at most, once `schema.limits` worked it out.
     cost: int | None = None
+    # CPU time spent parsing and validating a document not seen before (schema.documents).
+    document_cpu_ms: float = 0.0
     # A new set for every request: loaders cache what they load, and a cache shared
     # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)

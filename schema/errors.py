@@ -21,6 +21,10 @@ from strawberry.extensions import SchemaExtension
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+# The codes Apollo Server gives documents that do not parse or validate, which Apollo
+# Client and urql users match on.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 INTERNAL_MESSAGE = "Internal server error"
 
@@ -35,6 +39,13 @@ class BadUserInput(GraphQLError):
         if argument is not None:
             extensions["argument"] = argument
         super().__init__(message, extensions=extensions)
+
+
+class QueryTooComplex(GraphQLError):
+    """A document over one of the abuse limits: `extensions.code = QUERY_TOO_COMPLEX`."""
+
+    def __init__(self, message: str, node=None) -> None:
+        super().__init__(message, node, extensions={"code": QUERY_TOO_COMPLEX})
 
 
 def a(noun: str) -> str:
@@ -70,23 +81,36 @@ class InputErrorCodes(SchemaExtension):
         yield
 
 
-def _code_of(error: GraphQLError) -> str | None:
-    """The code of a graphql-core error that has none: a variable's value, or the token
-    limit (strawberry's MaxTokensLimiter has graphql-core's parser refuse the document)."""
+# What graphql-core's parser says when it refuses a document for its size (the token
+# limit of strawberry's MaxTokensLimiter, or nesting), rather than its syntax.
+_PARSER_LIMITS = ("more than", "nested too deeply")
+
+
+def _code_of(error: GraphQLError) -> str:
+    """The code of a graphql-core error that has none: a variable's value is the
+    client's input; a document the parser refuses for its size is too complex, for its
+    syntax unparsable. Validation errors have theirs (`schema.documents`); anything else
+    raised while executing is the server's (a null where the schema promises none)."""
     if any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ()):
         return BAD_USER_INPUT
-    if isinstance(error, GraphQLSyntaxError) and "tokens" in error.message:
-        return QUERY_TOO_COMPLEX
-    return None
+    if isinstance(error, GraphQLSyntaxError):
+        too_large = any(words in error.message for words in _PARSER_LIMITS)
+        return QUERY_TOO_COMPLEX if too_large else PARSE_FAILED
+    return INTERNAL_SERVER_ERROR
+
+
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
 
 
 def for_client(error: GraphQLError) -> GraphQLError:
-    """The error as the client may see it. A masked error keeps its original (the view
-    still tells a database outage by it); the client sees only message, place, code."""
+    """The error as the client may see it, always with a code. A masked error keeps its
+    original (the view still tells a database outage by it); the client sees only
+    message, place, code."""
     if is_deliberate(error):
-        if not (error.extensions or {}).get("code") and (code := _code_of(error)):
-            error.extensions = {**(error.extensions or {}), "code": code}
-        return error
+        return with_code(error, _code_of(error))
     return GraphQLError(
         INTERNAL_MESSAGE,
         error.nodes,

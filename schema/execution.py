@@ -42,6 +42,7 @@ from dataclasses import field as dataclass_field
 from importlib.metadata import version
 from typing import Any
 
+from django.conf import settings
 from django.db.models.query_utils import DeferredAttribute
 from graphql import (
     GraphQLBoolean,
@@ -233,6 +234,12 @@ def _coerced(leaf_type: Any, value: Any) -> Any:
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        # Errors in variables say nothing of the schema that introspection would not.
+        kwargs["hide_suggestions"] = not settings.GRAPHQL_INTROSPECTION
+        return super().build(*args, **kwargs)
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,

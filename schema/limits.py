@@ -9,14 +9,18 @@ introspection rule when introspection is switched off. What strawberry's
 reached) is less than clients are promised here, hence `OperationLimitsRule`.
 
 Cost counts the objects a query can return at most: a connection multiplies what is
-below it by its page size (`first`/`last`, literal or from a variable, the default page
-size when absent, never more than the page cap, which the resolvers enforce), any other
-list by LIST_ESTIMATE. Scalars are free; introspection fields are not counted. Cost
-needs the variables, so it is computed for each request, after validation and before
-execution: a walk over the document, no SQL.
+below it by its page size (`first`/`last`, literal or from a variable, else the field's
+default or the default page size, never more than the page cap, which the resolvers
+enforce); a relation list by the `estimate` it declares (`schema.relations.relation`),
+any other list by LIST_ESTIMATE. Introspection counts like any query, its lists by this
+schema's own sizes (`introspection_sizes`). Scalars are free. Cost needs the variables,
+so it is computed for each request, after validation and before execution: a walk over
+the document, no SQL. Depth counts every field with a selection, introspection's too.
 """
 
+import math
 from collections.abc import Callable, Iterator
+from functools import cache
 
 from django.conf import settings
 from graphql import (
@@ -24,7 +28,6 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -35,33 +38,78 @@ from graphql import (
     ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
+    SchemaMetaFieldDef,
     SelectionSetNode,
     StringValueNode,
+    TypeMetaFieldDef,
     ValidationRule,
     ValueNode,
     VariableNode,
     get_named_type,
+    is_enum_type,
+    is_input_object_type,
+    is_interface_type,
+    is_object_type,
+    is_union_type,
 )
 from graphql.utilities import get_operation_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
 from internals import graphql_schema
-from schema.errors import QUERY_TOO_COMPLEX, BadUserInput
+from schema.documents import DocumentCache
+from schema.errors import BadUserInput, QueryTooComplex
 from talks.text import bad_text
 
 LIST_ESTIMATE = 10  # items assumed in a list without a page size (a talk's speakers, ...)
-CACHE_SIZE = 512  # distinct query texts whose parse and validation results are kept
 
 
-def limit_error(message: str, node=None) -> GraphQLError:
-    return GraphQLError(message, node, extensions={"code": QUERY_TOO_COMPLEX})
+@cache
+def introspection_sizes(schema: GraphQLSchema) -> dict[tuple[str, str], int]:
+    """How many items each list of introspection returns for this schema, on average
+    (`__Type.fields` of a type, ...): the cost of a full introspection is then about the
+    number of objects it returns."""
+    types = list(schema.type_map.values())
+    fields = [
+        f for t in types if is_object_type(t) or is_interface_type(t) for f in t.fields.values()
+    ]
+
+    def per(total: int, count: int) -> int:
+        return max(1, math.ceil(total / max(count, 1)))
+
+    def total(kind, attribute: str) -> int:
+        return sum(len(getattr(t, attribute)) for t in types if kind(t))
+
+    def wrappers(type_) -> int:
+        count = 0
+        while hasattr(type_, "of_type"):
+            type_, count = type_.of_type, count + 1
+        return count
+
+    typed = [*fields, *(arg for field in fields for arg in field.args.values())]
+    directives = schema.directives
+    return {
+        # A chain of `ofType` is as long as the schema's most wrapped type, then null.
+        ("__Type", "ofType"): max(wrappers(item.type) for item in typed),
+        ("__Schema", "types"): len(types),
+        ("__Schema", "directives"): len(directives),
+        ("__Type", "fields"): per(len(fields), len(types)),
+        ("__Type", "inputFields"): per(total(is_input_object_type, "fields"), len(types)),
+        ("__Type", "interfaces"): per(total(is_object_type, "interfaces"), len(types)),
+        ("__Type", "possibleTypes"): per(total(is_union_type, "types"), len(types)),
+        ("__Type", "enumValues"): per(total(is_enum_type, "values"), len(types)),
+        ("__Field", "args"): per(sum(len(f.args) for f in fields), len(fields)),
+        ("__Directive", "args"): per(sum(len(d.args) for d in directives), len(directives)),
+    }
+
+
+def _definition(schema: GraphQLSchema, parent, name: str):
+    """The field `name` of `parent`, introspection's entry points included."""
+    if name == "__schema" and parent is schema.query_type:
+        return SchemaMetaFieldDef
+    if name == "__type" and parent is schema.query_type:
+        return TypeMetaFieldDef
+    return getattr(parent, "fields", {}).get(name)
 
 
 def _unwrap(type_):
@@ -85,7 +133,8 @@ class _Walker:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables or {}
-        self.walked: dict[tuple[str, str], tuple[int, int]] = {}
+        self.walked: dict[tuple[str, str, int], tuple[int, int]] = {}
+        self.chain = 0  # how many `ofType` the walk is inside: past the schema's wrapping, null
 
     def selection(self, selection_set: SelectionSetNode, parent) -> tuple[int, int]:
         depth = cost = 0
@@ -109,7 +158,7 @@ class _Walker:
         if fragment is None:
             return 0, 0
         target = self.schema.get_type(fragment.type_condition.name.value) or parent
-        key = (name, target.name)
+        key = (name, target.name, self.chain)
         if key not in self.walked:
             self.walked[key] = (0, 0)  # while it is walked: a cycle, which GraphQL refuses
             self.walked[key] = self.selection(fragment.selection_set, target)
@@ -117,23 +166,39 @@ class _Walker:
 
     def field(self, node: FieldNode, parent) -> tuple[int, int]:
         name = node.name.value
-        if name.startswith("__") or node.selection_set is None:
+        if node.selection_set is None:
             return 0, 0
-        definition = getattr(parent, "fields", {}).get(name)
+        definition = _definition(self.schema, parent, name)
         if definition is None:  # unknown fields are reported by GraphQL's own rules
             return 0, 0
         type_ = _unwrap(definition.type)
         named = get_named_type(type_)
         multiplier = 1
         if isinstance(named, GraphQLObjectType) and named.name.endswith("Connection"):
-            multiplier = self.page_size(node)
+            multiplier = self.page_size(node, definition)
         elif isinstance(type_, GraphQLList) and not parent.name.endswith("Connection"):
             # (a connection's edges are already counted by the connection's page size)
-            multiplier = self.page_size(node) if _argument(node, "first") else LIST_ESTIMATE
+            multiplier = self.list_size(node, definition, parent)
+        if (parent.name, name) == ("__Type", "ofType"):
+            self.chain += 1
+            try:
+                depth, cost = self.selection(node.selection_set, named)
+            finally:
+                self.chain -= 1
+            wrapping = introspection_sizes(self.schema)[parent.name, name]
+            return depth + 1, 0 if self.chain >= wrapping else 1 + cost
         depth, cost = self.selection(node.selection_set, named)
         return depth + 1, multiplier * (1 + cost)
 
-    def page_size(self, node: FieldNode) -> int:
+    def list_size(self, node: FieldNode, definition, parent) -> int:
+        if "first" in definition.args:
+            return self.page_size(node, definition)
+        if parent.name.startswith("__"):
+            return introspection_sizes(self.schema).get((parent.name, node.name.value), 1)
+        declared = (definition.extensions or {}).get("strawberry-definition")
+        return getattr(declared, "estimate", None) or LIST_ESTIMATE
+
+    def page_size(self, node: FieldNode, definition) -> int:
         sizes = []
         for name in ("first", "last"):
             value = _argument(node, name)
@@ -141,6 +206,8 @@ class _Walker:
                 value = self.variables.get(value.name.value)
             elif isinstance(value, IntValueNode):
                 value = int(value.value)
+            elif value is None and name in definition.args:  # not given: the default
+                value = definition.args[name].default_value
             if isinstance(value, int):
                 sizes.append(value)
         if not sizes:
@@ -169,7 +236,7 @@ class OperationLimitsRule(ValidationRule):
             depth, _ = walker.selection(definition.selection_set, root)
             if depth > settings.GRAPHQL_MAX_DEPTH:
                 self.report_error(
-                    limit_error(
+                    QueryTooComplex(
                         f"{_label(definition)} is {depth} levels deep; the limit is "
                         f"{settings.GRAPHQL_MAX_DEPTH}.",
                         definition,
@@ -181,7 +248,7 @@ class OperationLimitsRule(ValidationRule):
         aliases = sum(1 for field, _ in fields if field.alias is not None)
         if aliases > settings.GRAPHQL_MAX_ALIASES:
             self.report_error(
-                limit_error(
+                QueryTooComplex(
                     f"{_label(node)} uses {aliases} aliases; the limit is "
                     f"{settings.GRAPHQL_MAX_ALIASES}.",
                     node,
@@ -207,7 +274,7 @@ def check_cost(
     walker = _Walker(schema, _fragments(document), variables)
     _, cost = walker.selection(operation.selection_set, root)
     if cost > settings.GRAPHQL_MAX_COST:
-        raise limit_error(
+        raise QueryTooComplex(
             f"{_label(operation)} could return up to {cost:,} objects; the limit is "
             f"{settings.GRAPHQL_MAX_COST:,}. Ask for smaller pages or fewer nested lists.",
             operation,
@@ -301,8 +368,7 @@ def limit_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtens
     per request, so the settings are read when a request comes."""
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
         _rules,
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        DocumentCache,
         OperationChecks,
     ]

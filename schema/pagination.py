@@ -9,6 +9,7 @@ import asyncio
 import base64
 import binascii
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -32,6 +33,9 @@ from talks import models, selectors
 from talks.selectors import RowRange, TalkParent
 
 CURSOR_PREFIX = "offset:"
+# An offset as `encode_cursor` writes it, and no further than a list can reach.
+OFFSET = re.compile(r"0|[1-9][0-9]{0,9}")
+MAX_OFFSET = 2**31 - 1
 
 C = TypeVar("C")
 
@@ -47,7 +51,7 @@ def decode_cursor(cursor: str, argument: str) -> int:
     except (binascii.Error, UnicodeError, ValueError):
         raw = ""
     prefix, _, number = raw.partition(":")
-    if f"{prefix}:" != CURSOR_PREFIX or not number.isdigit():
+    if f"{prefix}:" != CURSOR_PREFIX or not OFFSET.fullmatch(number) or int(number) > MAX_OFFSET:
         raise BadUserInput(
             f"`{argument}` is not a valid cursor: pass a cursor from this connection's "
             "edges or pageInfo.",

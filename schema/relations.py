@@ -39,7 +39,8 @@ class RelationField(StrawberryDjangoField):
 
     `joined`, if given, returns the value an object already holds (an event joined into
     a page of talks), or MISSING. A key the read leaves out is an empty list, 0 or null,
-    by the field's type.
+    by the field's type. A list's `estimate` is how many items the query cost counts it
+    as (`schema.limits`): the most a catalogue's object has had, not a typical number.
     """
 
     def __init__(
@@ -48,14 +49,16 @@ class RelationField(StrawberryDjangoField):
         *,
         key: Callable[[Any], Hashable] = _id,
         joined: Callable[[Any], Any] | None = None,
+        estimate: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.read, self.key, self.joined = read, key, joined
+        self.read, self.key, self.joined, self.estimate = read, key, joined, estimate
 
     def __copy__(self) -> "RelationField":  # strawberry_django copies inherited fields
         new = super().__copy__()
         new.read, new.key, new.joined = self.read, self.key, self.joined
+        new.estimate = self.estimate
         return new
 
     @cached_property
@@ -93,7 +96,7 @@ class RelationField(StrawberryDjangoField):
 
 def relation(read: Callable[[list], dict], **options: Any) -> Any:
     """Declares a relation field: `speakers: list[SpeakerType] = relation(selector)`.
-    Takes `key` and `joined` (see RelationField) and `strawberry_django.field`'s options
+    Takes `key`, `joined` and `estimate` (see RelationField) and `strawberry_django.field`'s options
     (`description`, `permission_classes`, `extensions`, ...)."""
     return RelationField(read, **options)
 

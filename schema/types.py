@@ -82,6 +82,11 @@ TALKS = Listing(
 
 
 EVENT_TALKS = TalkCountKey("event", None)  # an event's talks, unfiltered
+# What the query cost counts these unpaged lists as: about the most the generated
+# catalogue has (an event's distinct speakers 114 and topics 180 at 20,000 talks; a
+# speaker's events 91 at the 99th percentile).
+EVENT_LISTS = 200
+SPEAKER_EVENTS = 100
 
 
 @strawberry_django.type(models.Event, name="Event")
@@ -106,10 +111,12 @@ class EventType(relay.Node):
     )
     speakers: list["SpeakerType"] = relation(
         selectors.speakers_of_events,
+        estimate=EVENT_LISTS,
         description="The distinct speakers of the event's talks, by name.",
     )
     topics: list["TopicType"] = relation(
         selectors.topics_of_events,
+        estimate=EVENT_LISTS,
         description="The distinct topics of the event's talks, by name.",
     )
 
@@ -129,6 +136,7 @@ class SpeakerType(relay.Node):
     )
     events: list[EventType] = relation(
         selectors.events_of_speakers,
+        estimate=SPEAKER_EVENTS,
         description="The distinct events the speaker spoke at, newest first.",
     )
 

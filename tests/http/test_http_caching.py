@@ -152,4 +152,25 @@ def test_answers_from_the_cache_carry_the_headers_of_executed_ones(settings):
         assert executed[name] == cached[name] == revalidated[name], name
     assert cached["Content-Type"] == executed["Content-Type"]
     assert cached["Content-Length"] == str(len(executed.content))
-    assert executed["X-Request-ID"] != cached["X-Request-ID"]
+    exposed = executed["Access-Control-Expose-Headers"].lower().split(", ")
+    assert {"etag", "retry-after", "ratelimit-remaining", "x-request-id"} <= set(exposed)
+
+
+def test_a_public_answer_carries_nothing_of_the_client_it_was_made_for(settings):
+    """A shared cache gives it to every client: not one client's id or rate limit."""
+    settings.GRAPHQL_RATE_LIMIT_ANONYMOUS = 1000
+    client, query = Client(), query_text()
+    executed = public_get(client, query, **{"X-Request-ID": "mine"})
+    cached = public_get(client, query, **{"X-Request-ID": "mine"})
+    for answer in (executed, cached):
+        assert answer["Cache-Control"].startswith("public")
+        assert "X-Request-ID" not in answer
+        assert not [name for name in answer.headers if name.lower().startswith("ratelimit")]
+    private = Client().post(
+        "/graphql/",
+        json.dumps({"query": query}),
+        content_type="application/json",
+        headers={"X-Request-ID": "mine"},
+    )
+    assert private["Cache-Control"] == "no-store"
+    assert private["X-Request-ID"] == "mine" and private["RateLimit-Limit"] == "1000"

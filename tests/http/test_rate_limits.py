@@ -68,6 +68,7 @@ def post(client: Client, query: str, **headers):
 
 def test_every_answer_says_where_the_client_stands(limits):
     client, cost = a_client(), cost_of(PAGE)
+    post(a_client(), PAGE)  # parsed and validated: later requests pay its cost alone
     first, second = post(client, PAGE), post(client, PAGE)
     assert first["RateLimit-Limit"] == second["RateLimit-Limit"] == "1000"
     # Less what refilled in between (1000 / 60 a second).
@@ -78,8 +79,34 @@ def test_every_answer_says_where_the_client_stands(limits):
     assert 0 < int(second["RateLimit-Reset"]) <= 60
 
 
+def test_a_document_the_server_has_not_seen_also_pays_for_its_parsing_and_validation(limits):
+    client, query = a_client(), f"# {uuid.uuid4()}\n{PAGE}"
+    new = 1000 - int(post(client, query)["RateLimit-Remaining"])
+    before = int(post(client, PAGE)["RateLimit-Remaining"])
+    seen = before - int(post(client, PAGE)["RateLimit-Remaining"])
+    assert new >= seen + 1  # a millisecond or part of one: a point
+    assert cost_of(PAGE) - 5 <= seen <= cost_of(PAGE)
+
+
+def test_a_refused_document_is_charged_and_a_client_without_points_is_not_even_parsed(limits):
+    limits.GRAPHQL_RATE_LIMIT_ANONYMOUS = 60  # a point a second comes back
+    client, bad = a_client(), "{ nope }"
+    refused = post(client, f"# {uuid.uuid4()}\n{bad}")
+    assert refused.status_code == 200 and refused.json()["errors"]
+    assert 60 - int(refused["RateLimit-Remaining"]) >= 1
+    while post(client, "{ __typename }").status_code == 200:  # down to the last point
+        pass
+    with CaptureQueriesContext(connection) as queries:
+        answer = post(client, f"# {uuid.uuid4()}\n{bad}")
+    assert answer.status_code == 429
+    assert answer.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert "Cannot query field" not in answer.content.decode()  # never parsed nor validated
+    assert not [q for q in queries.captured_queries if "talks_talk" in q["sql"]]
+
+
 def test_over_the_limit_is_a_429_that_runs_nothing(limits):
     client, cost = a_client(), cost_of(PAGE)
+    post(a_client(), PAGE)  # parsed and validated once
     answers = [post(client, PAGE) for _ in range(1000 // cost)]
     assert all(answer.status_code == 200 for answer in answers)
     with CaptureQueriesContext(connection) as queries:
@@ -105,18 +132,27 @@ def test_a_token_has_its_own_larger_bucket(limits, staff_user):
 
 
 def test_a_cached_answer_or_a_304_costs_one_point(limits):
+    """Public answers do not say where their client stands (a shared cache would replay
+    it to everyone): the client's next private request does."""
     client = a_client()
     query = f"# {uuid.uuid4()}\n{PAGE}"
-    executed = client.get("/graphql/", {"query": query})
-    after_execution = int(executed["RateLimit-Remaining"])
-    cached = client.get("/graphql/", {"query": query})
+
+    def remaining() -> int:
+        return int(post(client, "{ __typename }")["RateLimit-Remaining"])  # costs 1
+
+    start = remaining()
+    cached = client.get("/graphql/", {"query": query})  # executed, and kept
+    after_execution = remaining()
+    client.get("/graphql/", {"query": query})  # from the cache
+    after_cached = remaining()
     revalidated = client.get(
         "/graphql/", {"query": query}, headers={"If-None-Match": cached["ETag"]}
     )
     assert revalidated.status_code == 304
-    assert after_execution - int(cached["RateLimit-Remaining"]) <= 1
-    assert int(cached["RateLimit-Remaining"]) - int(revalidated["RateLimit-Remaining"]) <= 1
-    assert 1000 - after_execution >= cost_of(PAGE)
+    after_revalidated = remaining()
+    assert start - after_execution >= cost_of(PAGE)
+    assert after_execution - after_cached <= 2  # its point and the probe's
+    assert after_cached - after_revalidated <= 2
 
 
 def test_a_limit_of_zero_turns_limiting_off(limits):

@@ -1,7 +1,10 @@
 """Values no database stores alike and numbers outside their domain are client errors,
 the same on SQLite and PostgreSQL, and write nothing."""
 
+import base64
+
 import pytest
+from django.test import Client
 
 from talks.models import Event, Speaker
 from tests.factories import EventFactory
@@ -86,3 +89,58 @@ def test_unstorable_text_in_an_update_changes_nothing(staff_gql):
     assert result["messages"] == [{"field": "bio", "code": "null_characters_not_allowed"}]
     speaker.refresh_from_db()
     assert speaker.bio == ""
+
+
+def encoded(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "node_id",
+    [
+        "Talk:²",
+        "Talk:\u0661",
+        "Talk:007",
+        "Talk:0",
+        "Talk:9223372036854775808",
+        "Talk:-1",
+        "Talk: 1",
+    ],
+)
+def test_an_id_not_written_as_the_api_writes_them_is_a_client_error(gql, db, node_id):
+    for query in (
+        "query ($id: ID!) { node(id: $id) { id } }",
+        "query ($id: ID) { talk(id: $id) { id } }",
+    ):
+        error = gql.error(query, {"id": encoded(node_id)})
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert error["message"].startswith("`id` is not a valid ID")
+
+
+@pytest.mark.parametrize(
+    "offset", ["9223372036854775807", "99999999999999999999", "²", "\u0661", "007", "-1", "1e3"]
+)
+def test_a_cursor_not_written_as_the_api_writes_them_is_a_client_error(gql, db, offset):
+    error = gql.error(
+        "query ($c: String) { talks(after: $c) { totalCount } }", {"c": encoded(f"offset:{offset}")}
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
+    assert error["message"].startswith("`after` is not a valid cursor")
+
+
+@pytest.mark.parametrize(
+    ("levels", "code", "says"),
+    [
+        (40, "BAD_USER_INPUT", "`variables` nests deeper than 32 levels."),
+        (5000, "BAD_REQUEST", "The request body is not valid JSON. It nests too deeply."),
+    ],
+)
+def test_variables_nested_too_deep_are_a_400_in_json(db, levels, code, says):
+    nested = '{"a": ' * levels + "{}" + "}" * levels
+    text = '{"query": "query ($f: TalkFilter) { talks(filter: $f) { totalCount } }", '
+    text += '"variables": {"f": ' + nested + "}}"
+    response = Client().post("/graphql/", text, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    (error,) = response.json()["errors"]
+    assert error == {"message": says, "extensions": {"code": code}}

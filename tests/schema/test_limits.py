@@ -80,7 +80,7 @@ def test_depth_limit(some_talks):
     assert "errors" not in post(event_chain(3)).json()  # 12 levels: allowed
     error = refused_without_sql(event_chain(4))
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert "is 16 levels deep; the limit is 12" in error["message"]
+    assert "is 16 levels deep; the limit is 15" in error["message"]
 
 
 def test_alias_limit(some_talks):
@@ -160,12 +160,13 @@ def test_aliases_inside_fragments_count(some_talks):
     assert "uses 21 aliases; the limit is 20" in error["message"]
 
 
-def test_fragments_spread_many_times_are_walked_once(some_talks, monkeypatch):
+def test_fragments_spread_many_times_are_walked_once(some_talks, monkeypatch, settings):
     """Each fragment spreading the next twice doubles the work at every level if every
     spread is walked again (2**12 walks here; at 40 levels, a document of 400 tokens,
     it would never end). Its cost, 40,960, is refused after walking each fragment once."""
     from schema.limits import _Walker
 
+    settings.GRAPHQL_MAX_FIELDS = 10**6  # past the count of fields, to the cost
     walks = []
     original = _Walker.selection
     monkeypatch.setattr(
@@ -177,3 +178,74 @@ def test_fragments_spread_many_times_are_walked_once(some_talks, monkeypatch):
     error = refused_without_sql("{ ...F0 } " + " ".join(fragments))
     assert "could return up to 40,960 objects" in error["message"]
     assert len(walks) < 10 * levels
+
+
+def fan_out(levels: int, spreads: int) -> str:
+    """Fragments that each spread the next `spreads` times: `spreads ** levels` fields
+    once expanded, in a few hundred bytes."""
+    fragments = [
+        f"fragment F{i} on Talk {{ {f'...F{i + 1} ' * spreads}}}" for i in range(levels - 1)
+    ]
+    fragments.append(f"fragment F{levels - 1} on Talk {{ title }}")
+    return "{ talks(first: 1) { edges { node { ...F0 } } } } " + " ".join(fragments)
+
+
+def test_fragments_that_fan_out_are_refused_before_validation(some_talks):
+    document = fan_out(10, 5)  # 1,953,125 titles from 600 bytes
+    assert len(document) < 700
+    error = refused_without_sql(document)
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "selects 1,953,128 fields once its fragments are expanded" in error["message"]
+    assert "the limit is 1,000" in error["message"]
+    assert "errors" not in post(fan_out(3, 5)).json()  # 25 titles: fine
+
+
+def test_the_same_field_repeated_past_the_merge_budget_is_refused(some_talks):
+    """Every pair of fields with one name is compared: 480 copies are 115,000 pairs."""
+    error = refused_without_sql("{ " + "talks { totalCount } " * 480 + "}")
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "too costly to check" in error["message"]
+    assert "errors" not in post("{ " + "talks { totalCount } " * 20 + "}").json()
+
+
+def test_introspection_is_costed_and_depth_limited(some_talks):
+    full = post(get_introspection_query(descriptions=True))  # GraphiQL's: 14 deep
+    assert "errors" not in full.json()
+    one = "__schema { types { name fields { name type { name ofType { name } } } } }"
+    twenty = "{ " + " ".join(f"s{i}: {one}" for i in range(20)) + " }"
+    error = refused_without_sql(
+        twenty.replace("ofType { name }", "ofType { name fields { name } }")
+    )
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "could return up to" in error["message"]
+    deep = "{ __schema { types { " + "ofType { " * 15 + "name" + " }" * 15 + " } } }"
+    error = refused_without_sql(deep)
+    assert "is 17 levels deep; the limit is 15" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ("{ talks(", "GRAPHQL_PARSE_FAILED"),
+        ("{ " * 400 + "}" * 400, "GRAPHQL_PARSE_FAILED"),
+        ("{ talks(first: 1) { " + "edges { node { " * 300 + "}" * 601, "QUERY_TOO_COMPLEX"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query ($a: Int) { __typename }", "GRAPHQL_VALIDATION_FAILED"),
+        ("fragment F on Talk { title } { __typename }", "GRAPHQL_VALIDATION_FAILED"),
+    ],
+)
+def test_every_document_error_has_a_code(some_talks, document, code):
+    error = refused_without_sql(document)
+    assert error["extensions"]["code"] == code, error
+
+
+def test_suggestions_are_off_when_introspection_is(some_talks, settings):
+    assert "Did you mean" in refused_without_sql('{ talk(slug: "x") { titel } }')["message"]
+    settings.GRAPHQL_INTROSPECTION = False
+    validation = refused_without_sql('{ talk(slug: "x") { titel } }')
+    variable = post(
+        "query ($o: TalkOrder) { talks(orderBy: $o) { totalCount } }", {"o": "RECORDED_ON"}
+    ).json()["errors"][0]
+    for error in (validation, variable):
+        assert "Did you mean" not in error["message"], error
+        assert "RECORDED_ON_DESC" not in error["message"]
