@@ -1,21 +1,14 @@
-"""The catalogue: events, speakers, topics and the talks that tie them together, and the
-tables that serve them (tokens, kept counts, the search vocabulary).
+"""The catalogue: events, speakers, topics and the talks that tie them together.
 
-One module, as a Django app keeps its models (migrations name `talks.models`), and
-longer than our others because every field carries the help text that the API shows
-as its description.
+Longer than our other modules because every field carries the help text that the API
+shows as its description.
 """
 
-import hashlib
-import secrets
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, OrderBy, Q
-from django.db.models.functions import Length, Upper
-from django.utils import timezone
+from django.db.models.functions import Upper
 
 # Real data has long slugs (pyvideo talk slugs reach 150 characters) and long URLs (370).
 SLUG_MAX_LENGTH = 255
@@ -349,114 +342,3 @@ class TalkSpeaker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.talk_id} #{self.position}: {self.speaker_id}"
-
-
-class ApiToken(models.Model):
-    """A bearer token for tooling. Only a hash of the secret is stored."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100, help_text="What the token is for, e.g. ci-import.")
-    prefix = models.CharField(
-        max_length=12, editable=False, help_text="The secret's first characters, to recognise it."
-    )
-    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    SECRET_PREFIX = "talks_"
-
-    class Meta:
-        verbose_name = "API token"
-        indexes = [models.Index(fields=["user", "name"], name="apitoken_user_name")]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…) of {self.user}"
-
-    @staticmethod
-    def hash(secret: str) -> str:
-        # Secrets are 256 random bits, so a fast hash is as safe as a slow one here.
-        return hashlib.sha256(secret.encode()).hexdigest()
-
-    @classmethod
-    def new_secret(cls) -> str:
-        return cls.SECRET_PREFIX + secrets.token_urlsafe(32)
-
-    @property
-    def is_usable(self) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > timezone.now()
-
-
-class CatalogueVersion(models.Model):
-    """One row: a number that every write to talks, speakers, events, topics or their links
-    moves on, whoever writes (database triggers, migration 0010). Public answers are
-    cached under it, so a write makes them all stale at once."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    version = models.BigIntegerField(default=0, editable=False)
-
-    def __str__(self) -> str:
-        return f"catalogue version {self.version}"
-
-
-class PersistedOperation(models.Model):
-    """An operation registered from a client's manifest (`register_operations`): what
-    `GRAPHQL_PERSISTED_ONLY` lets run, by the SHA-256 of its text."""
-
-    sha256 = models.CharField(max_length=64, primary_key=True, help_text="SHA-256 of `query`.")
-    query = models.TextField(help_text="The operation's GraphQL text.")
-    name = models.CharField(max_length=200, blank=True, help_text="The operation's name.")
-    registered_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.name or 'anonymous operation'} ({self.sha256[:12]}…)"
-
-
-class SearchWord(models.Model):
-    """A word of the catalogue's search text and how many talks have it: what a misspelt
-    query word is corrected to (`talks.vocabulary`). Database triggers on `TalkWords`
-    keep the counts (migration 0011)."""
-
-    word = models.CharField(max_length=40, primary_key=True)
-    talks = models.IntegerField(help_text="How many talks' search text has the word.")
-
-    class Meta:
-        # Candidates for a typo: words of a few lengths that start with a given letter,
-        # read from the index alone.
-        indexes = [
-            models.Index(Length("word"), F("word"), F("talks"), name="searchword_length_word")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.word} ({self.talks} talks)"
-
-
-class TalkWords(models.Model):
-    """The words a talk's search text gave the vocabulary, sorted, so that a refresh knows
-    which words the talk no longer has."""
-
-    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    words = models.JSONField(default=list)
-
-    class Meta:
-        verbose_name_plural = "talk words"
-
-    def __str__(self) -> str:
-        return f"words of talk {self.talk_id}"
-
-
-class RowCount(models.Model):
-    """How many rows a catalogue table has, kept exact by database triggers (migration
-    0012), so that a list's total over the whole catalogue is one indexed read instead of
-    counting every row."""
-
-    table = models.CharField(max_length=63, primary_key=True)
-    rows = models.BigIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.table}: {self.rows} rows"

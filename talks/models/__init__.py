@@ -1,0 +1,39 @@
+"""The app's models, one module a concern; migrations and callers name them here."""
+
+from talks.models.access import ApiToken, PersistedOperation
+from talks.models.catalogue import (
+    ENDS_BEFORE_STARTS,
+    SLUG_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    Event,
+    EventKind,
+    PortableIndex,
+    Speaker,
+    Talk,
+    TalkKind,
+    TalkLevel,
+    TalkSpeaker,
+    Topic,
+)
+from talks.models.kept import CatalogueVersion, RowCount, SearchWord, TalkWords
+
+__all__ = [
+    "ENDS_BEFORE_STARTS",
+    "SLUG_MAX_LENGTH",
+    "URL_MAX_LENGTH",
+    "ApiToken",
+    "CatalogueVersion",
+    "Event",
+    "EventKind",
+    "PersistedOperation",
+    "PortableIndex",
+    "RowCount",
+    "SearchWord",
+    "Speaker",
+    "Talk",
+    "TalkKind",
+    "TalkLevel",
+    "TalkSpeaker",
+    "TalkWords",
+    "Topic",
+]
