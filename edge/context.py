@@ -19,7 +19,7 @@ from edge.protocol import RequestError, database_unavailable
 from edge.state import RequestState
 from schema.context import Context
 from schema.permissions import PermissionDenied
-from talks.tokens import InvalidToken, token_user
+from talks.tokens import InvalidToken, token_allows, token_user
 
 CSRF_FAILED = (
     "Mutations sent with a session cookie need the CSRF token in the `X-CSRFToken` header."
@@ -37,6 +37,10 @@ class RequestContext(Context):
         if user.is_authenticated and not _csrf_passes(self.request):
             raise PermissionDenied(CSRF_FAILED, "csrf_failed")
         return user
+
+    async def allows(self, user: Any, permission: str) -> bool:
+        # An API token may act with only some of its user's permissions.
+        return await sync_to_async(token_allows)(user, permission)
 
 
 def _csrf_passes(request: HttpRequest) -> bool:

@@ -199,6 +199,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
     # Under ASGI every request may run on another thread; SQLite connections are cheap.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A transaction takes the database's write lock when it begins, not at its first
+    # write: a service's read of what it is about to change cannot go stale before it
+    # writes (PostgreSQL locks the row instead, talks/services.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -273,6 +277,12 @@ GRAPHQL_PERSISTED_ONLY = env_bool("GRAPHQL_PERSISTED_ONLY", default=False)
 GRAPHQL_CACHE_MAX_AGE = int(os.environ.get("GRAPHQL_CACHE_MAX_AGE", "60"))
 # The largest answer the shared response cache keeps; larger ones are executed each time.
 GRAPHQL_CACHE_MAX_BYTES = int(os.environ.get("GRAPHQL_CACHE_MAX_BYTES", str(256 * 1024)))
+
+# The admin's login (edge/login.py): failed logins allowed per username and per
+# address before further logins wait out the lockout.
+ADMIN_LOGIN_FAILURES = int(os.environ.get("ADMIN_LOGIN_FAILURES", "5"))
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "20"))
+ADMIN_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ADMIN_LOGIN_LOCKOUT_SECONDS", "900"))
 
 LOGGING = {
     "version": 1,

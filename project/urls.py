@@ -5,7 +5,10 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 from edge.health import healthz, readyz
+from edge.login import ThrottledLoginForm
 from edge.view import graphql_view
+
+admin.site.login_form = ThrottledLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -4,6 +4,7 @@ DataLoaders, and what the operation works out as it runs."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from strawberry.django.context import StrawberryDjangoContext
 
 from schema.loaders import Loaders
@@ -37,6 +38,10 @@ class Context(StrawberryDjangoContext):
         (`edge.context`) knows how the request authenticated, and says so instead;
         `schema.permissions.PermissionDenied` refuses credentials it cannot accept."""
         return await self.request.auser()
+
+    async def allows(self, user: Any, permission: str) -> bool:
+        """Whether `user` may act with `permission` ("talks.add_talk") in this operation."""
+        return await sync_to_async(user.has_perm)(permission)
 
     def release(self) -> None:
         """Let go of what the request loaded, once its response is built.

@@ -1,8 +1,9 @@
 """The Mutation root: create, change and delete each node type, each a call to a service
-in the ORM's thread, for staff users only (`IsStaff`).
+in the ORM's thread, for staff users with the model's permission (`MayWrite`).
 
 Every failure a client can cause comes back as an `OperationInfo` with one message per
-problem; nothing is written then.
+problem; nothing is written then. Creates may be retried with an idempotency key
+(`talks.idempotency`); updates and deletes may be made conditional on a version.
 """
 
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 from schema.errors import a
 from schema.ids import INVALID_ID, global_id, parse_global_id
-from schema.permissions import IsStaff
+from schema.permissions import MayWrite
 from schema.types import (
     NODE_TYPES,
     CreateEventInput,
@@ -33,10 +34,11 @@ from schema.types import (
     UpdateSpeakerInput,
     UpdateTalkInput,
     UpdateTopicInput,
+    control,
     given_fields,
     model_of,
 )
-from talks import services
+from talks import idempotency, services
 from talks.services import ApplicationError, Problem
 
 WRONG_TYPE = "Expected the ID of {expected}, got the ID of {found}."
@@ -118,7 +120,9 @@ def service_arguments(input_object: Any) -> tuple[dict[str, Any], list[Problem]]
     return arguments, problems
 
 
-def _call(service: Callable[..., Any], input_object: Any, *subject: Any, actor: Any) -> Any:
+def _call(
+    service: Callable[..., Any], input_object: Any, *subject: Any, actor: Any, **controls: Any
+) -> Any:
     """Call the service with the input; with unreadable IDs, still report every problem.
 
     The service then runs in a transaction that is always rolled back, only to find the
@@ -126,11 +130,11 @@ def _call(service: Callable[..., Any], input_object: Any, *subject: Any, actor: 
     """
     arguments, problems = service_arguments(input_object)
     if not problems:
-        return service(*subject, actor=actor, **arguments)
+        return service(*subject, actor=actor, **controls, **arguments)
     reported = {problem.field for problem in problems}
     with transaction.atomic():
         try:
-            service(*subject, actor=actor, **arguments)
+            service(*subject, actor=actor, **controls, **arguments)
         except ApplicationError as error:
             problems += [p for p in error.problems if p.field not in reported]
         transaction.set_rollback(True)
@@ -147,9 +151,11 @@ def _load(node_type: type, value: str):
     return obj
 
 
-def staff_mutation(input_type: type, payload: Any, write: Callable, description: str) -> Any:
+def staff_mutation(
+    input_type: type, payload: Any, write: Callable, description: str, allowed: MayWrite
+) -> Any:
     """A mutation field taking `input`, answered by `write(input, actor)` in the ORM's
-    thread; its ApplicationErrors become the payload's OperationInfo."""
+    thread for those `allowed`; its ApplicationErrors become the payload's OperationInfo."""
 
     async def resolve(root, info: Info, input: input_type) -> payload:
         try:
@@ -157,7 +163,7 @@ def staff_mutation(input_type: type, payload: Any, write: Callable, description:
         except ApplicationError as error:
             return operation_info(error.problems)
 
-    return strawberry.mutation(resolver=resolve, description=description, extensions=[IsStaff()])
+    return strawberry.mutation(resolver=resolve, description=description, extensions=[allowed])
 
 
 def writes_of(
@@ -170,27 +176,38 @@ def writes_of(
 ) -> tuple[Any, Any, Any]:
     """The create, update and delete mutations of a node type, by its services;
     `deletes` describes the delete (what it refuses)."""
-    noun = a(node_type.__strawberry_definition__.name.lower())
+    name = node_type.__strawberry_definition__.name
+    noun, model = a(name.lower()), model_of(node_type)
+
+    def create(input_object: Any, actor: Any) -> Any:
+        key = control(input_object, "idempotency_key")
+        if key is None:
+            return _call(writes.create, input_object, actor=actor)
+        sent = idempotency.fingerprint(f"create{name}", given_fields(input_object))
+        made = lambda: _call(writes.create, input_object, actor=actor)  # noqa: E731
+        return idempotency.create_once(actor, key, sent, model, made)
 
     def update(input_object: Any, actor: Any) -> Any:
         obj = _load(node_type, input_object.id)
-        return _call(writes.update, input_object, obj, actor=actor)
+        if_version = control(input_object, "if_version")
+        return _call(writes.update, input_object, obj, actor=actor, if_version=if_version)
 
     def remove(input_object: DeleteInput, actor: Any) -> DeletedNode:
         obj = _load(node_type, input_object.id)
-        deleted_id = global_id(node_type.__strawberry_definition__.name, obj.pk)
-        writes.delete(obj, actor=actor)
+        deleted_id = global_id(name, obj.pk)
+        writes.delete(obj, actor=actor, if_version=input_object.if_version)
         return DeletedNode(id=deleted_id)
 
     return (
+        staff_mutation(create_input, payload, create, f"Create {noun}.", MayWrite("add", model)),
         staff_mutation(
-            create_input,
+            update_input,
             payload,
-            lambda input_object, actor: _call(writes.create, input_object, actor=actor),
-            f"Create {noun}.",
+            update,
+            f"Change {noun}'s given fields.",
+            MayWrite("change", model),
         ),
-        staff_mutation(update_input, payload, update, f"Change {noun}'s given fields."),
-        staff_mutation(DeleteInput, DeletePayload, remove, deletes),
+        staff_mutation(DeleteInput, DeletePayload, remove, deletes, MayWrite("delete", model)),
     )
 
 

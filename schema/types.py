@@ -10,6 +10,8 @@ model instances as their source.
 Each Create input is declared once, its fields `auto` where the model says it all; its
 Update input is derived from it (`changes_to`): the object's `id`, then the same fields,
 every one optional. An omitted field is UNSET and left alone; an explicit null clears.
+Creates take an `idempotencyKey`, updates and deletes an `ifVersion` (`CONTROLS`): they
+say how to write, not what, and go to the services beside the object's fields.
 """
 
 from dataclasses import fields as dataclass_fields
@@ -64,6 +66,7 @@ class TalkType(relay.Node):
     slides_url: auto
     created_at: auto
     updated_at: auto
+    version: auto
     event: "EventType" = relation(
         ByKey(models.Event), key=lambda talk: talk.event_id, joined=_joined_event
     )
@@ -100,6 +103,7 @@ class EventType(relay.Node):
     country: auto
     url: auto
     description: auto
+    version: auto
     talk_count: int = relation(
         TALK_COUNTS,
         key=lambda event: (EVENT_TALKS, event.id),
@@ -131,6 +135,7 @@ class SpeakerType(relay.Node):
     twitter: auto
     github: auto
     talk_count: auto
+    version: auto
     talks: TalkConnection = talk_pages(
         "speaker", TALKS, "The speaker's talks, newest first unless ordered otherwise."
     )
@@ -147,6 +152,7 @@ class TopicType(relay.Node):
     name: auto
     description: auto
     talk_count: auto
+    version: auto
     talks: TalkConnection = talk_pages(
         "topic", TALKS, "Talks on this topic, newest first unless ordered otherwise."
     )
@@ -196,29 +202,51 @@ SearchHit = Annotated[
 # --- inputs ----------------------------------------------------------------------------
 
 DERIVED_SLUG = "Made from the {} (unique) when omitted on create; kept on updates."
+IDEMPOTENCY_KEY = (
+    "A key of your choosing, up to 255 characters, that makes retrying safe: the same key "
+    "and input within 24 hours answer with what the first request created, and create "
+    "nothing. The same key with another input is an `idempotency_key_reused` error."
+)
+IF_VERSION = (
+    "Write only if the object is still at this version (its `version` as you read it); "
+    "otherwise nothing is written and the answer is a `conflict` with the current version."
+)
+# Input fields that say how to write rather than what: not the object's fields.
+CONTROLS = ("idempotency_key", "if_version")
 
 
 def given_fields(input_object: Any) -> dict[str, Any]:
-    """The fields the client sent, by Python name, without `id`."""
+    """The fields of the object the client sent, by Python name, without `id`."""
     return {
         f.name: getattr(input_object, f.name)
         for f in dataclass_fields(input_object)
-        if f.name != "id" and getattr(input_object, f.name) is not UNSET
+        if f.name != "id" and f.name not in CONTROLS and getattr(input_object, f.name) is not UNSET
     }
 
 
+def control(input_object: Any, name: str) -> Any:
+    """An input's `idempotency_key` or `if_version`; None when not sent."""
+    value = getattr(input_object, name, None)
+    return None if value is UNSET else value
+
+
 def changes_to(create_input: type, *, name: str, description: str) -> type:
-    """The Update input of a Create input: `id`, then each of its fields, optional."""
+    """The Update input of a Create input: `id`, then each of its fields, optional, and
+    `ifVersion`."""
     model = create_input.__strawberry_django_definition__.model
     annotations: dict[str, Any] = {"id": strawberry.ID}
     namespace: dict[str, Any] = {"__annotations__": annotations}
     for field in create_input.__strawberry_definition__.fields:
+        if field.python_name in CONTROLS:
+            continue
         declared = create_input.__annotations__[field.python_name]
         if is_auto(declared):
             annotations[field.python_name] = auto
         else:
             annotations[field.python_name] = declared | None
             namespace[field.python_name] = strawberry_django.field(description=field.description)
+    annotations["if_version"] = int | None
+    namespace["if_version"] = strawberry_django.field(description=IF_VERSION)
     changes = type(name, (), namespace)
     return strawberry_django.partial(model, name=name, description=description)(changes)
 
@@ -244,6 +272,7 @@ class CreateTalkInput:
     duration_minutes: auto
     video_url: auto
     slides_url: auto
+    idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
 
 
 @strawberry_django.input(models.Speaker, name="CreateSpeakerInput", description="A new speaker.")
@@ -255,6 +284,7 @@ class CreateSpeakerInput:
     website: auto
     twitter: auto
     github: auto
+    idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
 
 
 @strawberry_django.input(models.Event, name="CreateEventInput", description="A new event.")
@@ -268,6 +298,7 @@ class CreateEventInput:
     country: auto
     url: auto
     description: auto
+    idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
 
 
 @strawberry_django.input(models.Topic, name="CreateTopicInput", description="A new topic.")
@@ -275,6 +306,7 @@ class CreateTopicInput:
     name: auto
     slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("name"))
     description: auto
+    idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
 
 
 CHANGES = "Changes to {}: only the fields given change."
@@ -295,3 +327,4 @@ UpdateTopicInput = changes_to(
 @strawberry.input(description="Which object to delete.")
 class DeleteInput:
     id: strawberry.ID
+    if_version: int | None = strawberry.field(default=None, description=IF_VERSION)

@@ -1,6 +1,7 @@
 """Django admin for editors: searchable, filterable, and a few indexed statements per
 change-list page, whatever the size of the catalogue (a million talks included)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import models
@@ -43,12 +44,43 @@ class CataloguePaginator(Paginator):
         return selectors.counted(self.object_list).rows
 
 
+class VersionedForm(forms.ModelForm):
+    """A change form that carries the version it showed, and refuses to save over a
+    change someone else made meanwhile, as the API refuses a stale `ifVersion`."""
+
+    # (a name of its own: a form may not name the model's field, which is not editable)
+    read_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["read_version"].initial = self.instance.version
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        read = cleaned.get("read_version")
+        if self.instance.pk is not None and read is not None:
+            model = type(self.instance)
+            rows = model.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            current = rows.first()
+            if current is not None and current != read:
+                raise forms.ValidationError(
+                    services.CHANGED_MEANWHILE.format(
+                        model=model._meta.verbose_name, current=current, expected=read
+                    )
+                    + " Open it again to see what changed.",
+                    code="conflict",
+                )
+        return cleaned
+
+
 class CatalogueAdmin(admin.ModelAdmin):
     """Saves and deletes through talks.services, so the admin keeps the API's rules.
 
     The admin records its own history entries, so the services get no actor here.
     """
 
+    form = VersionedForm
     paginator = CataloguePaginator
     # A filtered list says "N results" without counting the whole table again.
     show_full_result_count = False
@@ -59,16 +91,26 @@ class CatalogueAdmin(admin.ModelAdmin):
     writes: services.Writes | services.NamedObjects  # the model's create, update, delete
 
     def scalar_fields(self, form) -> dict:
-        return {
-            name: value
-            for name, value in form.cleaned_data.items()
-            if not isinstance(self.model._meta.get_field(name), models.ManyToManyField)
-        }
+        """The form's values but its many-to-many ones, which `save_related` saves."""
+        many = {field.name for field in self.model._meta.many_to_many}
+        return {name: value for name, value in form.cleaned_data.items() if name not in many}
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if any("read_version" in options["fields"] for _, options in fieldsets):
+            return fieldsets
+        (name, options), *others = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], "read_version"]}), *others]
 
     def save_model(self, request, obj, form, change) -> None:
         fields = self.scalar_fields(form)
+        read = fields.pop("read_version", None)
         if change:
-            saved = self.writes.update(self.model.objects.get(pk=obj.pk), **fields)
+            try:
+                saved = self.writes.update(obj, if_version=read, **fields)
+            except services.Conflict as conflict:  # changed between the form's check and now
+                self.message_user(request, str(conflict), messages.ERROR)
+                return
         else:
             saved = self.writes.create(**fields)
         _copy_saved(saved, obj)

@@ -57,6 +57,8 @@ MADE_UP_FOR = {
     "topic_count_insert": "topics' talk counts, set from the links at the end",
     "talkspeaker_recorded_on": "each link is copied in with its talk's date",
     "talkwords_added": "the vocabulary's counts, added up as words are copied in",
+    "talks_talkspeaker_raises_talk_version_insert": "a new talk's links are part of it: version 1",
+    "talks_talk_topics_raises_talk_version_insert": "a new talk's links are part of it: version 1",
 }
 KEPT = {
     "talks_talk_bumps_version",

@@ -3,7 +3,9 @@ and deleted. GraphQL mutations and the Django admin call these functions.
 
 Every function takes keywords (updates and deletes take their object first), validates
 with `full_clean()`, runs in one transaction and reports every problem it finds at once
-as an `ApplicationError`.
+as an `ApplicationError`. An update or delete works on the object as stored when it
+runs, its row locked until it commits, and with `if_version` only if that is still the
+object's version (`Conflict` otherwise): two writers never overwrite each other unseen.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +32,10 @@ STILL_HAS_TALKS = (
 )
 REQUIRED = "This field is required."
 GONE_MEANWHILE = "An object this {model} refers to was deleted meanwhile; reload and try again."
+CHANGED_MEANWHILE = (
+    "This {model} was changed meanwhile: it is at version {current}, not {expected}. "
+    "Read it again, then make your change."
+)
 
 # Django's validation codes, renamed where the API promises another name.
 CODES = {"blank": "required", "null": "required", "unique": "unique"}
@@ -60,6 +66,10 @@ class NotFound(ApplicationError):
 
 class Protected(ApplicationError):
     """The object cannot be deleted while other objects depend on it."""
+
+
+class Conflict(ApplicationError):
+    """The object is no longer at the version the caller read."""
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -218,6 +228,28 @@ def _apply(obj: models.Model, fields: dict[str, Any]) -> list[str]:
     return changed
 
 
+def _current(obj: M, if_version: int | None) -> M:
+    """`obj` as stored now, its row locked until the transaction ends (on SQLite every
+    writing transaction holds the database: settings' IMMEDIATE transactions); Conflict
+    unless `if_version` is None or the stored version."""
+    model = type(obj)
+    current = model.objects.select_for_update().filter(pk=obj.pk).first()
+    if current is None:
+        raise NotFound.one(NOT_FOUND.format(model=_verbose(model)), field="id", code="not_found")
+    if if_version is not None and current.version != if_version:
+        message = CHANGED_MEANWHILE.format(
+            model=_verbose(model), current=current.version, expected=if_version
+        )
+        raise Conflict.one(message, field="if_version", code="conflict")
+    return current
+
+
+def _saved(obj: M) -> M:
+    """`obj` after a save, with the version the database gave it."""
+    obj.refresh_from_db(fields=["version"])
+    return obj
+
+
 def _refuse_if_has_talks(obj: models.Model, count: int) -> None:
     if count:
         raise Protected.one(
@@ -252,25 +284,27 @@ class NamedObjects:
 
         return _write(model, work, retry_on_slug=slug is None)
 
-    def update(self, obj: M, *, actor=None, **fields) -> M:
+    def update(self, obj: M, *, actor=None, if_version: int | None = None, **fields) -> M:
         def work() -> M:
-            changed = _apply(obj, fields)
+            current = _current(obj, if_version)
+            changed = _apply(current, fields)
             if not changed:
-                return obj
-            _validate(obj, [])
-            obj.save()
+                return current
+            _validate(current, [])
+            current.save()
             if "name" in changed:  # talks are found by these names too
-                refresh_talk_search(talks_naming(self.model, [obj.pk]))
-            _log(actor, obj, CHANGE, changed)
-            return obj
+                refresh_talk_search(talks_naming(self.model, [current.pk]))
+            _log(actor, current, CHANGE, changed)
+            return _saved(current)
 
         return _write(self.model, work, retry_on_slug=False)
 
-    def delete(self, obj: M, *, actor=None) -> None:
+    def delete(self, obj: M, *, actor=None, if_version: int | None = None) -> None:
         with transaction.atomic():
-            _refuse_if_has_talks(obj, self.links(obj).count())
-            _log(actor, obj, DELETION)
-            obj.delete()
+            current = _current(obj, if_version)
+            _refuse_if_has_talks(current, self.links(current).count())
+            _log(actor, current, DELETION)
+            current.delete()
 
 
 EVENTS = NamedObjects(Event, links=lambda event: event.talks)
@@ -356,7 +390,7 @@ def talk_create(
         _set_topics(talk, topic_objs)
         refresh_talk_search([talk.pk])
         _log(actor, talk, ADDITION)
-        return talk
+        return _saved(talk)
 
     return _write(Talk, work, retry_on_slug=slug is None)
 
@@ -365,6 +399,7 @@ def talk_update(
     talk: Talk,
     *,
     actor=None,
+    if_version: int | None = None,
     event: int | None = None,
     speakers: Sequence[int] | None = None,
     topics: Sequence[int] | None = None,
@@ -373,36 +408,39 @@ def talk_update(
     """Change the given fields; `speakers`, when given, replaces the ordered list."""
 
     def work() -> Talk:
+        current = _current(talk, if_version)
         problems: list[Problem] = []
-        changed = _apply(talk, fields)
-        if event is not None and event != talk.event_id:
+        changed = _apply(current, fields)
+        if event is not None and event != current.event_id:
             new_event = _resolve(Event, event, "event", problems)
             if new_event is not None:
-                talk.event = new_event
+                current.event = new_event
                 changed.append("event")
         speaker_objs = (
             None if speakers is None else _resolve_list(Speaker, speakers, "speakers", problems)
         )
         topic_objs = None if topics is None else _resolve_list(Topic, topics, "topics", problems)
-        _validate(talk, problems)
+        _validate(current, problems)
         if changed:
-            talk.save()
-        if speaker_objs is not None and _set_speakers(talk, speaker_objs):
+            current.save()
+        if speaker_objs is not None and _set_speakers(current, speaker_objs):
             changed.append("speakers")
-        if topic_objs is not None and _set_topics(talk, topic_objs):
+        if topic_objs is not None and _set_topics(current, topic_objs):
             changed.append("topics")
-        if changed:
-            refresh_talk_search([talk.pk])
-            _log(actor, talk, CHANGE, changed)
-        return talk
+        if not changed:
+            return current
+        refresh_talk_search([current.pk])
+        _log(actor, current, CHANGE, changed)
+        return _saved(current)
 
     return _write(Talk, work, retry_on_slug=False)
 
 
-def talk_delete(talk: Talk, *, actor=None) -> None:
+def talk_delete(talk: Talk, *, actor=None, if_version: int | None = None) -> None:
     with transaction.atomic():
-        _log(actor, talk, DELETION)
-        talk.delete()
+        current = _current(talk, if_version)
+        _log(actor, current, DELETION)
+        current.delete()
 
 
 @dataclass(frozen=True)

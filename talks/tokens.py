@@ -3,6 +3,7 @@
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,8 +17,43 @@ class InvalidToken(Exception):
     """The bearer token is malformed, unknown, expired or revoked, or its user cannot log in."""
 
 
-def token_create(*, user, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
-    """A new token and its secret; the secret is not stored and cannot be shown again."""
+NOT_A_PERMISSION = "{permission!r} is not a permission (app.codename, e.g. talks.change_talk)."
+NOT_THE_USERS = (
+    "{username} does not have the permission {permission}: a token can only narrow its "
+    "user's permissions, never widen them."
+)
+
+
+def checked_permissions(user, permissions) -> list[str] | None:
+    """The permissions a token is narrowed to, each one its user has; ValueError if not."""
+    if permissions is None:
+        return None
+    checked = []
+    for permission in permissions:
+        app_label, _, codename = permission.partition(".")
+        known = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        if not codename or not known.exists():
+            raise ValueError(NOT_A_PERMISSION.format(permission=permission))
+        if not user.has_perm(permission):
+            raise ValueError(NOT_THE_USERS.format(username=user, permission=permission))
+        checked.append(permission)
+    return sorted(set(checked))
+
+
+def token_allows(user, permission: str) -> bool:
+    """Whether a token's user may act with `permission`: the user must have it, and a
+    token narrowed to some permissions must list it. Reads the database."""
+    token = getattr(user, "api_token", None)
+    narrowed = token is not None and token.permissions is not None
+    return user.has_perm(permission) and (not narrowed or permission in token.permissions)
+
+
+def token_create(
+    *, user, name: str, expires_in_days: int | None = None, permissions=None
+) -> tuple[ApiToken, str]:
+    """A new token and its secret; the secret is not stored and cannot be shown again.
+    With `permissions` (each one the user has), the token acts with those only."""
+    permissions = checked_permissions(user, permissions)
     secret = ApiToken.new_secret()
     expires_at = None
     if expires_in_days is not None:
@@ -28,6 +64,7 @@ def token_create(*, user, name: str, expires_in_days: int | None = None) -> tupl
         prefix=secret[: len(ApiToken.SECRET_PREFIX) + 6],
         secret_hash=ApiToken.hash(secret),
         expires_at=expires_at,
+        permissions=permissions,
     )
     return token, secret
 

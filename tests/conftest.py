@@ -39,11 +39,24 @@ def gql(db) -> GraphQLClient:
     return GraphQLClient()
 
 
+EDITING = [
+    f"{action}_{model}"
+    for model in ("talk", "speaker", "event", "topic")
+    for action in ("add", "change", "delete")
+]
+
+
 @pytest.fixture
 def staff_user(db):
-    from django.contrib.auth.models import User
+    """An editor: a staff user with the permissions to add, change and delete talks,
+    speakers, events and topics, as the admin would ask of them."""
+    from django.contrib.auth.models import Permission, User
 
-    return User.objects.create_user("editor", password="pw", is_staff=True)
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="talks", codename__in=EDITING)
+    )
+    return user
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from talks.admin import RecentEventFilter
@@ -247,3 +248,27 @@ def test_registered_operations_are_listed_but_not_edited(editor):
     assert editor.get("/admin/talks/persistedoperation/add/").status_code == 403
     detail = editor.get(f"/admin/talks/persistedoperation/{'a' * 64}/change/")
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+
+
+def test_the_admin_login_is_throttled_per_account_and_per_address(db, settings):
+    settings.ADMIN_LOGIN_FAILURES, settings.ADMIN_LOGIN_FAILURES_PER_ADDRESS = 3, 5
+    User.objects.create_user("locked-out", password="right-password-42", is_staff=True)
+    User.objects.create_user("other", password="right-password-42", is_staff=True)
+
+    def login(username: str, password: str, address: str):
+        client = Client(REMOTE_ADDR=address)
+        return client.post("/admin/login/", {"username": username, "password": password})
+
+    for _ in range(3):
+        assert (
+            "Please enter the correct" in login("locked-out", "wrong", "10.1.0.1").content.decode()
+        )
+    refused = login("locked-out", "right-password-42", "10.1.0.2").content.decode()
+    assert "Too many failed logins" in refused and "Try again in 15 minutes" in refused
+    assert login("other", "right-password-42", "10.1.0.2").status_code == 302
+    for _ in range(2):  # two more from the first address: five in all from it
+        login("other", "wrong", "10.1.0.1")
+    assert (
+        "Too many failed logins" in login("other", "right-password-42", "10.1.0.1").content.decode()
+    )
+    assert login("other", "right-password-42", "10.1.0.3").status_code == 302

@@ -1,6 +1,6 @@
 """The app's models, one module a concern; migrations and callers name them here."""
 
-from talks.models.access import ApiToken, PersistedOperation
+from talks.models.access import ApiToken, IdempotencyKey, PersistedOperation
 from talks.models.catalogue import (
     ENDS_BEFORE_STARTS,
     SLUG_MAX_LENGTH,
@@ -25,6 +25,7 @@ __all__ = [
     "CatalogueVersion",
     "Event",
     "EventKind",
+    "IdempotencyKey",
     "PersistedOperation",
     "PortableIndex",
     "RowCount",

@@ -23,6 +23,15 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    permissions = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=(
+            'The only permissions the token acts with, as "app.codename" (those its user '
+            "also has); empty: all of its user's."
+        ),
+    )
 
     SECRET_PREFIX = "talks_"
 
@@ -60,3 +69,25 @@ class PersistedOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or 'anonymous operation'} ({self.sha256[:12]}…)"
+
+
+class IdempotencyKey(models.Model):
+    """A create a client may retry: the key it sent, what it sent, and what it made.
+    A repeat with the same key and input gets what the first made; kept a day."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # The SHA-256 of the operation and its input, as sent.
+    fingerprint = models.CharField(max_length=64)
+    # What the create made, as "app_label.model" and its primary key.
+    made = models.CharField(max_length=100)
+    made_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.user_id}: {self.made} {self.made_id}"

@@ -33,9 +33,21 @@ class PortableIndex(models.Index):
         return super().create_sql(model, schema_editor, using, **kwargs)
 
 
-class TimestampedModel(models.Model):
+class CatalogueObject(models.Model):
+    """What every event, speaker, topic and talk has: its times and its version."""
+
     created_at = models.DateTimeField(auto_now_add=True, help_text="When this record was created.")
     updated_at = models.DateTimeField(auto_now=True, help_text="When this record last changed.")
+    # Kept by database triggers (migration 0018), whoever writes: a write always stores
+    # the row's version, never one the writer held.
+    version = models.PositiveBigIntegerField(
+        default=1,
+        editable=False,
+        help_text=(
+            "Raised by every change to the object, whoever makes it; starts at 1 and only "
+            "grows. Send it back as `ifVersion` to change or delete only what you read."
+        ),
+    )
 
     class Meta:
         abstract = True
@@ -84,7 +96,7 @@ SLUG_HELP = "Stable, human-readable key; unique among {}."
 UNKNOWN_IS_BLANK = '"" when unknown, never null.'
 
 
-class Event(TimestampedModel):
+class Event(CatalogueObject):
     """A conference, meetup, sprint or podcast."""
 
     slug = models.SlugField(
@@ -153,7 +165,7 @@ class Event(TimestampedModel):
 TALK_COUNT_HELP = "How many talks {}; kept by the database."
 
 
-class Speaker(TimestampedModel):
+class Speaker(CatalogueObject):
     """A person who gave at least one talk."""
 
     slug = models.SlugField(
@@ -188,7 +200,7 @@ class Speaker(TimestampedModel):
         return self.name
 
 
-class Topic(TimestampedModel):
+class Topic(CatalogueObject):
     """A subject that talks are tagged with."""
 
     slug = models.SlugField(
@@ -211,7 +223,7 @@ class Topic(TimestampedModel):
         return self.name
 
 
-class Talk(TimestampedModel):
+class Talk(CatalogueObject):
     """A recorded talk, keynote, workshop or episode."""
 
     slug = models.SlugField(

@@ -165,3 +165,34 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(transactional_db)
             for n in range(1, 4)
         ]
     assert spent[0] > spent[1] > spent[2], "one bucket, whatever X-Forwarded-For says"
+
+
+def admin_login(base: str, username: str, password: str, address: str) -> httpx.Response:
+    """A login through the admin's form, as a browser sends it (with its CSRF token)."""
+    with httpx.Client(base_url=base, headers=as_client(address)) as browser:
+        page = browser.get("/admin/login/")
+        token = page.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        return browser.post(
+            "/admin/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/admin/login/"},
+        )
+
+
+def test_failed_admin_logins_are_counted_across_servers(servers):
+    from django.contrib.auth.models import User
+
+    a, b, _, _ = servers
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    User.objects.create_user(name, password="right-password-42", is_staff=True)
+    address = f"192.0.2.{uuid.uuid4().int % 250 + 1}"
+    for server in (a, b, a, b, a):  # ADMIN_LOGIN_FAILURES: 5
+        answer = admin_login(server, name, "wrong", address)
+        assert answer.status_code == 200 and "Please enter the correct username" in answer.text
+    refused = admin_login(b, name, "right-password-42", address)
+    assert refused.status_code == 200, "the right password is refused while locked out"
+    assert "Too many failed logins for this account or from this address" in refused.text
+    # Another account from another address logs in.
+    other = f"admin-{uuid.uuid4().hex[:8]}"
+    User.objects.create_user(other, password="right-password-42", is_staff=True)
+    assert admin_login(a, other, "right-password-42", "192.0.2.251").status_code == 302

@@ -16,8 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--name", help="What the token is for (default: 'default').")
         parser.add_argument("--expires-in-days", type=int, help="Expire after N days.")
         parser.add_argument("--revoke", action="store_true", help="Revoke instead of create.")
+        parser.add_argument(
+            "--permissions",
+            help="Comma-separated permissions the token acts with, each one the user has "
+            "(e.g. talks.change_talk,talks.add_topic); default: all of the user's.",
+        )
 
-    def handle(self, *args, username: str, name, expires_in_days, revoke: bool, **options):
+    def handle(
+        self, *args, username: str, name, expires_in_days, revoke: bool, permissions, **options
+    ):
         try:
             user = user_by_username(username)
         except Exception as error:
@@ -32,9 +39,19 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"Warning: {username} is not an active staff user; mutations will be refused."
             )
-        token, secret = token_create(
-            user=user, name=name or "default", expires_in_days=expires_in_days
-        )
+        narrowed = None if permissions is None else [p.strip() for p in permissions.split(",")]
+        try:
+            token, secret = token_create(
+                user=user,
+                name=name or "default",
+                expires_in_days=expires_in_days,
+                permissions=[p for p in narrowed if p] if narrowed is not None else None,
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
         expiry = f", expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
-        self.stderr.write(f"Token {token.name!r} for {username}{expiry}. Shown once; store it now:")
+        acting = f", acting with {', '.join(token.permissions)} only" if token.permissions else ""
+        self.stderr.write(
+            f"Token {token.name!r} for {username}{expiry}{acting}. Shown once; store it now:"
+        )
         self.stdout.write(secret)
