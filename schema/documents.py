@@ -88,7 +88,9 @@ class _Kept:
 
 # (text, parse options) -> DocumentNode
 _parsed = _Kept(CACHE_SIZE)
-# (id of the document, rules, suggestions hidden) -> (the document, its errors)
+# (id of the document, rules, suggestions hidden) -> (the document, its errors). By id:
+# graphql-core hashes a document by walking all of it, and equal documents are rare
+# (their nodes' places in the text must match too).
 _validated = _Kept(CACHE_SIZE)
 
 

@@ -72,7 +72,7 @@ def run(query: str) -> tuple[dict, Context, set]:
 
 @pytest.mark.django_db
 def test_a_new_document_is_parsed_and_validated_off_the_event_loop_and_its_cost_kept():
-    query = f"# {uuid.uuid4()}\n{{ talks(first: 1) {{ totalCount }} }}"
+    query = f"{{ t{uuid.uuid4().hex}: talks(first: 1) {{ totalCount }} }}"  # a new document
     result, context, threads = run(query)
     assert result.errors is None
     assert {step for step, _ in threads} == {"parse", "validate"}
