@@ -9,6 +9,7 @@ default). After changing the schema, run a larger search:
     FUZZ_EXAMPLES=2000 python3 dev.py test tests/schema/test_fuzz.py
 """
 
+import base64
 import hashlib
 import io
 import json
@@ -204,3 +205,33 @@ def test_no_write_without_a_staff_user(catalogue, db, mutation):
 @given(mutation=mutations(SDL, custom_scalars=SCALARS))
 def test_staff_writes_with_hostile_text_are_answered_not_crashed(catalogue, staff_gql, mutation):
     send(mutation, **staff_gql.headers)
+
+
+@FUZZ
+@given(
+    raw=st.one_of(
+        st.text(max_size=40),
+        st.builds(
+            lambda t, n: f"{t}:{n}",
+            st.sampled_from(["Talk", "offset", "Event"]),
+            st.text(max_size=25),
+        ),
+    )
+)
+def test_any_id_or_cursor_is_answered_or_refused_as_the_clients(db, raw):
+    """Whatever an ID or a cursor holds once decoded, it is an object, null or a
+    BAD_USER_INPUT: never an internal error."""
+    value = base64.b64encode(raw.encode("utf-8", "surrogatepass")).decode()
+    for query, variables in (
+        ("query ($id: ID!) { node(id: $id) { id } }", {"id": value}),
+        ("query ($c: String) { talks(after: $c) { totalCount } }", {"c": value}),
+        ("query ($c: String) { talks(first: 2, before: $c) { totalCount } }", {"c": value}),
+    ):
+        response = Client().post(
+            "/graphql/",
+            json.dumps({"query": query, "variables": variables}),
+            content_type="application/json",
+        )
+        assert response.status_code == 200
+        codes = {e["extensions"]["code"] for e in response.json().get("errors", [])}
+        assert codes <= {"BAD_USER_INPUT"}, (raw, response.json())
