@@ -4,7 +4,7 @@ import re
 
 import httpx
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 
 from talks.models import Topic
 from talks.tokens import token_create
@@ -17,7 +17,9 @@ CREATE = """mutation { createTopic(input: {name: "Serverless"}) { __typename
 
 @pytest.fixture
 def editor(server):
-    return User.objects.create_user("editor", password="correct horse", is_staff=True)
+    user = User.objects.create_user("editor", password="correct horse", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_topic"))
+    return user
 
 
 def test_bearer_token_mutation(server, editor):

@@ -26,8 +26,10 @@ CREATE_TOPIC = """mutation ($name: String!) { createTopic(input: {name: $name}) 
 MAX_LAG, CHECK, PIN = 1.0, 0.3, 3.0
 NEW_TOKEN = """
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from talks.tokens import token_create
 user = get_user_model().objects.create_user("editor", password="x", is_staff=True)
+user.user_permissions.add(Permission.objects.get(codename="add_topic"))
 print(token_create(user=user, name="replica-test")[1])
 """
 
