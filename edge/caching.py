@@ -50,7 +50,8 @@ def entity_tag(version: int, media_type: str, identity: str, variables, operatio
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
 
 
-def _look_up(media_type, identity, variables, operation_name, if_none_match):
+def look_up_now(media_type, identity, variables, operation_name, if_none_match):
+    """`look_up`, for code already on a worker thread."""
     version = catalogue_version()
     tag = entity_tag(version, media_type, identity, variables, operation_name)
     if matches(if_none_match, tag):
@@ -63,7 +64,7 @@ async def look_up(request: HttpRequest, media_type: str, identity: str, data):
     """The catalogue version, the public GET's tag, and NOT_MODIFIED, the kept Answer or
     None (execute it): the version read and the cache read in one trip to a worker
     thread."""
-    return await sync_to_async(_look_up)(
+    return await sync_to_async(look_up_now)(
         media_type,
         identity,
         data.variables,

@@ -4,6 +4,7 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path, re_path
 from django.views.static import serve
 
+from edge.feeds import feed
 from edge.health import healthz, readyz
 from edge.login import ThrottledLoginForm
 from edge.view import graphql_view
@@ -15,6 +16,10 @@ urlpatterns = [
     path("graphql/", graphql_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    re_path(
+        r"^events/(?P<slug>[-\w]+)/(?P<name>schedule\.(?:ics|xml|json))$", feed, name="event-feed"
+    ),
+    re_path(r"^speakers/(?P<slug>[-\w]+)/(?P<name>talks\.ics)$", feed, name="speaker-feed"),
 ]
 
 if settings.DEBUG:

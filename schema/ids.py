@@ -9,7 +9,9 @@ from strawberry import relay
 PRIMARY_KEY = re.compile(r"[1-9][0-9]{0,18}")
 BIGINT_MAX = 2**63 - 1
 
-INVALID_ID = "`{argument}` is not a valid ID: pass the `id` of a Talk, Speaker, Event or Topic."
+INVALID_ID = (
+    "`{argument}` is not a valid ID: pass the `id` of a Talk, Speaker, Event, Topic, Room or Track."
+)
 
 
 def parse_global_id(value: str, types: Container[str]) -> tuple[str, int] | None:

@@ -14,6 +14,8 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 from strawberry.utils.str_converters import to_snake_case
 
+from talks.models import Event, Talk
+
 __all__ = ["SelectedField", "columns", "field_key", "node_fields", "own_fields", "subfields"]
 
 
@@ -65,6 +67,14 @@ def node_fields(info: Info) -> list[SelectedField]:
     return subfields(_path(info, ("edges", "node")))
 
 
+# The columns of the fields that are no model field but are computed from columns.
+COMPUTED: dict[tuple[type[Model], str], tuple[str, ...]] = {
+    (Talk, "slot"): ("starts_at", "ends_at", "room"),
+    (Event, "days"): ("starts_on", "ends_on"),
+    (Event, "schedule"): ("timezone",),
+}
+
+
 def columns(model: type[Model], fields: Iterable[SelectedField]) -> tuple[str, ...]:
     """The model fields that `fields` read, for `QuerySet.only`: the primary key, every
     selected column, and the foreign key of every selected to-one relation.
@@ -76,6 +86,7 @@ def columns(model: type[Model], fields: Iterable[SelectedField]) -> tuple[str, .
     wanted = {model._meta.pk.name}
     for field in fields:
         name = to_snake_case(field.name)
+        wanted.update(COMPUTED.get((model, name), ()))
         try:
             model_field = model._meta.get_field(name)
         except FieldDoesNotExist:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import strawberry
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from strawberry import UNSET
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.types import OperationInfo, OperationMessage
@@ -22,23 +23,32 @@ from schema.permissions import MayWrite
 from schema.types import (
     NODE_TYPES,
     CreateEventInput,
+    CreateRoomInput,
     CreateSpeakerInput,
     CreateTalkInput,
     CreateTopicInput,
+    CreateTrackInput,
     DeleteInput,
     EventType,
+    RoomType,
+    ScheduleTalkInput,
     SpeakerType,
     TalkType,
     TopicType,
+    TrackType,
+    UnscheduleTalkInput,
     UpdateEventInput,
+    UpdateRoomInput,
     UpdateSpeakerInput,
     UpdateTalkInput,
     UpdateTopicInput,
+    UpdateTrackInput,
     control,
     given_fields,
     model_of,
 )
-from talks import idempotency, services
+from talks import event_parts, idempotency, models, services
+from talks.scheduling import KEEP
 from talks.services import ApplicationError, Problem
 
 WRONG_TYPE = "Expected the ID of {expected}, got the ID of {found}."
@@ -57,6 +67,8 @@ TalkPayload = Annotated[TalkType | OperationInfo, strawberry.union("TalkPayload"
 SpeakerPayload = Annotated[SpeakerType | OperationInfo, strawberry.union("SpeakerPayload")]
 EventPayload = Annotated[EventType | OperationInfo, strawberry.union("EventPayload")]
 TopicPayload = Annotated[TopicType | OperationInfo, strawberry.union("TopicPayload")]
+RoomPayload = Annotated[RoomType | OperationInfo, strawberry.union("RoomPayload")]
+TrackPayload = Annotated[TrackType | OperationInfo, strawberry.union("TrackPayload")]
 DeletePayload = Annotated[DeletedNode | OperationInfo, strawberry.union("DeletePayload")]
 
 
@@ -211,6 +223,40 @@ def writes_of(
     )
 
 
+def _schedule(input_object: ScheduleTalkInput, actor: Any) -> Any:
+    talk = _load(TalkType, input_object.id)
+    problems: list[Problem] = []
+    places = {}
+    for name in ("room", "track"):
+        value = getattr(input_object, name)
+        try:
+            places[name] = value if value in (None, UNSET) else _pk(value, name.title(), name)
+        except ApplicationError as error:
+            problems += error.problems
+    if problems:
+        raise ApplicationError(problems)
+    track = places["track"]
+    return services.talk_update(
+        talk,
+        actor=actor,
+        if_version=input_object.if_version,
+        start=input_object.start,
+        end=input_object.end,
+        room=places["room"],
+        track=KEEP if track is UNSET else track,
+    )
+
+
+def _unschedule(input_object: UnscheduleTalkInput, actor: Any) -> Any:
+    talk = _load(TalkType, input_object.id)
+    return services.talk_update(
+        talk, actor=actor, if_version=input_object.if_version, start=None, end=None, room=None
+    )
+
+
+CHANGE_TALK = MayWrite("change", models.Talk)
+
+
 @strawberry.type
 class Mutation:
     create_talk, update_talk, delete_talk = writes_of(
@@ -239,4 +285,35 @@ class Mutation:
         TopicPayload,
         services.TOPICS,
         "Delete a topic that no talk has.",
+    )
+    create_room, update_room, delete_room = writes_of(
+        RoomType,
+        CreateRoomInput,
+        UpdateRoomInput,
+        RoomPayload,
+        event_parts.ROOMS,
+        "Delete a room that no talk is scheduled in.",
+    )
+    create_track, update_track, delete_track = writes_of(
+        TrackType,
+        CreateTrackInput,
+        UpdateTrackInput,
+        TrackPayload,
+        event_parts.TRACKS,
+        "Delete a track that no talk is in.",
+    )
+    schedule_talk = staff_mutation(
+        ScheduleTalkInput,
+        TalkPayload,
+        _schedule,
+        "Give a talk its slot (start, end, room; and track), checked against the event's "
+        "days, the room's other talks and the speakers' other talks.",
+        CHANGE_TALK,
+    )
+    unschedule_talk = staff_mutation(
+        UnscheduleTalkInput,
+        TalkPayload,
+        _unschedule,
+        "Take a talk off the schedule: no start, end or room.",
+        CHANGE_TALK,
     )

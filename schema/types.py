@@ -15,6 +15,7 @@ say how to write, not what, and go to the services beside the object's fields.
 """
 
 from dataclasses import fields as dataclass_fields
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -38,6 +39,15 @@ from schema.filters import (
 from schema.loaders import MISSING, TALK_COUNTS, ByKey, TalkCountKey
 from schema.pagination import CountedConnection, Listing, talk_pages
 from schema.relations import relation
+from schema.schedule import (
+    EVENT_PARTS,
+    days_of,
+    events_next,
+    events_now,
+    events_schedule,
+    slot_of,
+    slot_read,
+)
 from talks import models, selectors
 
 
@@ -72,6 +82,16 @@ class TalkType(relay.Node):
     )
     speakers: list["SpeakerType"] = relation(selectors.speakers_of_talks)
     topics: list["TopicType"] = relation(selectors.topics_of_talks)
+    slot: "SlotType | None" = relation(
+        slot_read,
+        joined=slot_of,
+        description="When and where the talk is scheduled; null if it is not.",
+    )
+    track: "TrackType | None" = relation(
+        ByKey(models.Track),
+        key=lambda talk: talk.track_id,
+        description="The track the talk is in; null if none.",
+    )
 
 
 @strawberry.type(name="TalkConnection", description="A page of talks.")
@@ -103,6 +123,7 @@ class EventType(relay.Node):
     country: auto
     url: auto
     description: auto
+    timezone: auto
     version: auto
     talk_count: int = relation(
         TALK_COUNTS,
@@ -122,6 +143,56 @@ class EventType(relay.Node):
         selectors.topics_of_events,
         estimate=EVENT_LISTS,
         description="The distinct topics of the event's talks, by name.",
+    )
+    rooms: list["RoomType"] = relation(
+        selectors.rooms_of_events,
+        estimate=EVENT_PARTS,
+        description="The event's rooms, in their order.",
+    )
+    tracks: list["TrackType"] = relation(
+        selectors.tracks_of_events,
+        estimate=EVENT_PARTS,
+        description="The event's tracks, by name.",
+    )
+    days: list[date] = days_of
+    schedule: list[TalkType] = events_schedule
+    now: list[TalkType] = events_now
+    next: list[TalkType] = events_next
+
+
+@strawberry_django.type(models.Room, name="Room")
+class RoomType(relay.Node):
+    slug: auto
+    name: auto
+    capacity: auto
+    position: auto
+    version: auto
+    event: EventType = relation(ByKey(models.Event), key=lambda room: room.event_id)
+
+
+@strawberry_django.type(models.Track, name="Track")
+class TrackType(relay.Node):
+    slug: auto
+    name: auto
+    color: auto
+    version: auto
+    event: EventType = relation(ByKey(models.Event), key=lambda track: track.event_id)
+
+
+@strawberry_django.type(
+    models.Talk, name="Slot", description="When and where a talk is: its start, end and room."
+)
+class SlotType:
+    start: datetime = strawberry_django.field(
+        field_name="starts_at", description="When the talk starts (in UTC, with its offset)."
+    )
+    end: datetime = strawberry_django.field(
+        field_name="ends_at", description="When the talk ends (in UTC, with its offset)."
+    )
+    room: RoomType | None = relation(
+        ByKey(models.Room),
+        key=lambda talk: talk.room_id,
+        description="Where the talk is; null if no room is given yet.",
     )
 
 
@@ -185,7 +256,7 @@ TOPICS = Listing(TopicType, TopicConnection, TopicFilter, TopicOrder.NAME_ASC, s
 # Every type a global ID can name, by that name.
 NODE_TYPES: dict[str, type] = {
     node_type.__strawberry_definition__.name: node_type
-    for node_type in (TalkType, SpeakerType, EventType, TopicType)
+    for node_type in (TalkType, SpeakerType, EventType, TopicType, RoomType, TrackType)
 }
 
 
@@ -298,6 +369,7 @@ class CreateEventInput:
     country: auto
     url: auto
     description: auto
+    timezone: auto
     idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
 
 
@@ -306,6 +378,29 @@ class CreateTopicInput:
     name: auto
     slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("name"))
     description: auto
+    idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
+
+
+@strawberry_django.input(models.Room, name="CreateRoomInput", description="A new room of an event.")
+class CreateRoomInput:
+    event: strawberry.ID = strawberry_django.field(description="The event's ID.")
+    name: auto
+    slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("name"))
+    capacity: auto
+    position: int | None = strawberry_django.field(
+        description="Where the room shows among the event's rooms, from 0 (0 when omitted)."
+    )
+    idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
+
+
+@strawberry_django.input(
+    models.Track, name="CreateTrackInput", description="A new track of an event."
+)
+class CreateTrackInput:
+    event: strawberry.ID = strawberry_django.field(description="The event's ID.")
+    name: auto
+    slug: str | None = strawberry_django.field(description=DERIVED_SLUG.format("name"))
+    color: auto
     idempotency_key: str | None = strawberry_django.field(description=IDEMPOTENCY_KEY)
 
 
@@ -322,6 +417,33 @@ UpdateEventInput = changes_to(
 UpdateTopicInput = changes_to(
     CreateTopicInput, name="UpdateTopicInput", description=CHANGES.format("a topic")
 )
+UpdateRoomInput = changes_to(
+    CreateRoomInput, name="UpdateRoomInput", description=CHANGES.format("a room")
+)
+UpdateTrackInput = changes_to(
+    CreateTrackInput, name="UpdateTrackInput", description=CHANGES.format("a track")
+)
+
+
+@strawberry.input(description="A talk's slot: when and where it is.")
+class ScheduleTalkInput:
+    id: strawberry.ID = strawberry.field(description="The talk's ID.")
+    start: datetime = strawberry.field(description="When it starts, with an offset.")
+    end: datetime = strawberry.field(description="When it ends, with an offset; after start.")
+    room: strawberry.ID | None = strawberry.field(
+        default=None, description="The ID of a room of the talk's event; none: no room yet."
+    )
+    track: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The ID of a track of the talk's event; null clears it, omitted keeps it.",
+    )
+    if_version: int | None = strawberry.field(default=None, description=IF_VERSION)
+
+
+@strawberry.input(description="Which talk to take off the schedule (its track stays).")
+class UnscheduleTalkInput:
+    id: strawberry.ID = strawberry.field(description="The talk's ID.")
+    if_version: int | None = strawberry.field(default=None, description=IF_VERSION)
 
 
 @strawberry.input(description="Which object to delete.")

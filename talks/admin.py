@@ -12,15 +12,17 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from internals import mark_saved
-from talks import search, selectors, services
+from talks import event_parts, scheduling, search, selectors, services
 from talks.models import (
     ApiToken,
     Event,
     PersistedOperation,
+    Room,
     Speaker,
     Talk,
     TalkSpeaker,
     Topic,
+    Track,
 )
 
 admin.site.site_header = admin.site.site_title = "Conference talks"
@@ -171,6 +173,59 @@ class TopicAdmin(CatalogueAdmin):
     ordering = ["name", "id"]
 
 
+class EventPartAdmin(CatalogueAdmin):
+    """An event's rooms or tracks: their slug is unique within the event."""
+
+    list_filter = ["event"]
+    search_fields = ["name", "slug", "event__name"]
+    autocomplete_fields = ["event"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["event"]
+
+    def scalar_fields(self, form) -> dict:
+        fields = super().scalar_fields(form)
+        fields["event"] = fields["event"].pk
+        return fields
+
+
+@admin.register(Room)
+class RoomAdmin(EventPartAdmin):
+    writes = event_parts.ROOMS
+    list_display = ["name", "event", "position", "capacity"]
+    ordering = ["event", "position", "id"]
+
+
+@admin.register(Track)
+class TrackAdmin(EventPartAdmin):
+    writes = event_parts.TRACKS
+    list_display = ["name", "event", "color"]
+    ordering = ["event", "name", "id"]
+
+
+# The talk form's slot fields, by the names the schedule's services give them.
+SLOT_FIELDS = {"start": "starts_at", "end": "ends_at", "room": "room", "track": "track"}
+
+
+class TalkForm(VersionedForm):
+    """Checks the slot as the schedule's services do (`scheduling.slot_problems`), so a
+    conflict is shown on the form rather than refused at save."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors or cleaned.get("event") is None:
+            return cleaned
+        talk = Talk(pk=self.instance.pk, event=cleaned["event"])
+        for name in SLOT_FIELDS.values():
+            setattr(talk, name, cleaned.get(name))
+        speakers = []
+        if self.instance.pk is not None:
+            speakers = list(self.instance.talk_speakers.values_list("speaker_id", flat=True))
+        for problem in scheduling.slot_problems(talk, speakers):
+            field = SLOT_FIELDS.get(problem.field or "")
+            self.add_error(field if field in self.fields else None, problem.message)
+        return cleaned
+
+
 class RecentEventFilter(admin.SimpleListFilter):
     """Talks of one event: the latest events to pick from, and any event by the link
     from its talk count in the event list. (Listing every event that has talks would
@@ -212,6 +267,7 @@ class TalkSpeakerInline(admin.TabularInline):
 @admin.register(Talk)
 class TalkAdmin(CatalogueAdmin):
     writes = services.TALKS
+    form = TalkForm
     list_display = [
         "title",
         "event",
@@ -240,13 +296,25 @@ class TalkAdmin(CatalogueAdmin):
         (None, {"fields": ["title", "slug", "event", "kind", "level", "language"]}),
         ("Recording", {"fields": ["recorded_on", "duration_minutes", "video_url", "slides_url"]}),
         ("Content", {"fields": ["abstract", "topics"]}),
+        ("Schedule", {"fields": ["starts_at", "ends_at", "room", "track"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def scalar_fields(self, form) -> dict:
         fields = super().scalar_fields(form)
         fields["event"] = fields["event"].pk
+        for name, field in SLOT_FIELDS.items():
+            value = fields.pop(field, None)
+            fields[name] = value.pk if isinstance(value, models.Model) else value
         return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("room", "track"):  # the rooms and tracks of the talk's event
+            talk_id = str(request.resolver_match.kwargs.get("object_id", ""))
+            event = Talk.objects.filter(pk=int(talk_id) if talk_id.isdigit() else None)
+            event = event.values("event_id")
+            kwargs["queryset"] = db_field.related_model.objects.filter(event__in=event)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)

@@ -18,6 +18,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
 from talks.models import SLUG_MAX_LENGTH, Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.problems import ApplicationError, Conflict, NotFound, Problem, Protected
+from talks.scheduling import KEEP, event_slot_problems, scheduled
 from talks.search import refresh_talk_search, talks_naming
 from talks.text import text_error
 
@@ -39,37 +41,6 @@ CHANGED_MEANWHILE = (
 
 # Django's validation codes, renamed where the API promises another name.
 CODES = {"blank": "required", "null": "required", "unique": "unique"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    message: str
-    field: str | None = None  # the service argument the problem is about
-    code: str = "invalid"
-
-
-class ApplicationError(Exception):
-    """A request the caller can fix; nothing was written."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(p.message for p in self.problems))
-
-    @classmethod
-    def one(cls, message: str, *, field: str | None = None, code: str = "invalid"):
-        return cls([Problem(message, field, code)])
-
-
-class NotFound(ApplicationError):
-    pass
-
-
-class Protected(ApplicationError):
-    """The object cannot be deleted while other objects depend on it."""
-
-
-class Conflict(ApplicationError):
-    """The object is no longer at the version the caller read."""
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -268,8 +239,14 @@ class NamedObjects:
     events, speakers or topics. `links` gives an object's links to talks, which refuse
     its delete while there are any."""
 
-    def __init__(self, model: type[M], *, links: Callable[[M], models.Manager]) -> None:
-        self.model, self.links = model, links
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        links: Callable[[M], models.Manager],
+        check: Callable[[M], list[Problem]] | None = None,
+    ) -> None:
+        self.model, self.links, self.check = model, links, check
 
     def create(self, *, actor=None, name: str, slug: str | None = None, **fields) -> M:
         model = self.model
@@ -290,7 +267,7 @@ class NamedObjects:
             changed = _apply(current, fields)
             if not changed:
                 return current
-            _validate(current, [])
+            _validate(current, self.check(current) if self.check else [])
             current.save()
             if "name" in changed:  # talks are found by these names too
                 refresh_talk_search(talks_naming(self.model, [current.pk]))
@@ -307,7 +284,8 @@ class NamedObjects:
             current.delete()
 
 
-EVENTS = NamedObjects(Event, links=lambda event: event.talks)
+# An event's days and time zone hold its scheduled talks.
+EVENTS = NamedObjects(Event, links=lambda event: event.talks, check=event_slot_problems)
 # Refused while the speaker is billed on any talk: deleting would rewrite billings.
 SPEAKERS = NamedObjects(Speaker, links=lambda speaker: speaker.talk_speakers)
 TOPICS = NamedObjects(Topic, links=lambda topic: topic.talks)
@@ -373,9 +351,14 @@ def talk_create(
     speakers: Sequence[int] = (),
     topics: Sequence[int] = (),
     slug: str | None = None,
+    start: Any = KEEP,
+    end: Any = KEEP,
+    room: Any = KEEP,
+    track: Any = KEEP,
     **fields,
 ) -> Talk:
-    """A new talk. `event`, `speakers` (billing order) and `topics` are primary keys."""
+    """A new talk. `event`, `speakers` (billing order) and `topics` are primary keys, and
+    so are the `room` and `track` of its slot (`start`, `end`), if it has one."""
 
     def work() -> Talk:
         problems: list[Problem] = []
@@ -384,6 +367,9 @@ def talk_create(
         talk.event = _resolve(Event, event, "event", problems)
         speaker_objs = _resolve_list(Speaker, speakers, "speakers", problems)
         topic_objs = _resolve_list(Topic, topics, "topics", problems)
+        if talk.event_id is not None:
+            slot = {"start": start, "end": end, "room": room, "track": track}
+            scheduled(talk, problems, speakers=[s.pk for s in speaker_objs], **slot)
         _validate(talk, problems)
         talk.save()
         _set_speakers(talk, speaker_objs)
@@ -403,9 +389,14 @@ def talk_update(
     event: int | None = None,
     speakers: Sequence[int] | None = None,
     topics: Sequence[int] | None = None,
+    start: Any = KEEP,
+    end: Any = KEEP,
+    room: Any = KEEP,
+    track: Any = KEEP,
     **fields,
 ) -> Talk:
-    """Change the given fields; `speakers`, when given, replaces the ordered list."""
+    """Change the given fields; `speakers`, when given, replaces the ordered list. The
+    slot's `start`, `end`, `room` and `track`, when given, are set (None clears)."""
 
     def work() -> Talk:
         current = _current(talk, if_version)
@@ -420,6 +411,16 @@ def talk_update(
             None if speakers is None else _resolve_list(Speaker, speakers, "speakers", problems)
         )
         topic_objs = None if topics is None else _resolve_list(Topic, topics, "topics", problems)
+        changed += scheduled(
+            current,
+            problems,
+            start=start,
+            end=end,
+            room=room,
+            track=track,
+            speakers=None if speaker_objs is None else [s.pk for s in speaker_objs],
+            moved="event" in changed,
+        )
         _validate(current, problems)
         if changed:
             current.save()

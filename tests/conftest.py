@@ -41,7 +41,7 @@ def gql(db) -> GraphQLClient:
 
 EDITING = [
     f"{action}_{model}"
-    for model in ("talk", "speaker", "event", "topic")
+    for model in ("talk", "speaker", "event", "topic", "room", "track")
     for action in ("add", "change", "delete")
 ]
 

@@ -4,7 +4,7 @@ import datetime
 
 import factory
 
-from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.models import Event, Room, Speaker, Talk, TalkSpeaker, Topic, Track
 
 
 class EventFactory(factory.django.DjangoModelFactory):
@@ -54,3 +54,22 @@ class TalkFactory(factory.django.DjangoModelFactory):
     def topics(talk, create, topics, **kwargs):
         if topics:
             talk.topics.set(topics)
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    event = factory.SubFactory(EventFactory)
+    slug = factory.Sequence(lambda n: f"room-{n}")
+    name = factory.Sequence(lambda n: f"Room {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class TrackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Track
+
+    event = factory.SubFactory(EventFactory)
+    slug = factory.Sequence(lambda n: f"track-{n}")
+    name = factory.Sequence(lambda n: f"Track {n}")

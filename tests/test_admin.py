@@ -272,3 +272,31 @@ def test_the_admin_login_is_throttled_per_account_and_per_address(db, settings):
         "Too many failed logins" in login("other", "right-password-42", "10.1.0.1").content.decode()
     )
     assert login("other", "right-password-42", "10.1.0.3").status_code == 302
+
+
+def test_the_admin_schedules_a_talk_and_shows_a_room_overlap_on_the_form(editor):
+    from talks import services
+    from talks.models import Talk
+    from tests.factories import RoomFactory
+
+    event = EventFactory(starts_on=datetime.date(2026, 5, 14), ends_on=datetime.date(2026, 5, 14))
+    room = RoomFactory(event=event, name="Hall A")
+    first = TalkFactory(event=event, title="First")
+    at = datetime.datetime(2026, 5, 14, 9, tzinfo=datetime.UTC)
+    services.talk_update(first, start=at, end=at + datetime.timedelta(hours=1), room=room.pk)
+    talk = TalkFactory(event=event, slug="deployment-daemons")
+    slot = {
+        "starts_at_0": "2026-05-14",
+        "starts_at_1": "09:30:00",
+        "ends_at_0": "2026-05-14",
+        "ends_at_1": "10:30:00",
+        "room": room.pk,
+    }
+    url = f"/admin/talks/talk/{talk.pk}/change/"
+    refused = editor.post(url, talk_form(event, [], [], **slot))
+    assert refused.status_code == 200
+    assert "“Hall A” already has “First”" in refused.content.decode()
+    assert Talk.objects.get(pk=talk.pk).starts_at is None
+    slot |= {"starts_at_1": "10:00:00", "ends_at_1": "11:00:00"}
+    assert editor.post(url, talk_form(event, [], [], **slot)).status_code == 302
+    assert Talk.objects.get(pk=talk.pk).room_id == room.pk

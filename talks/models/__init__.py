@@ -16,6 +16,7 @@ from talks.models.catalogue import (
     Topic,
 )
 from talks.models.kept import CatalogueVersion, RowCount, SearchWord, TalkWords
+from talks.models.schedule import Room, Track
 
 __all__ = [
     "ENDS_BEFORE_STARTS",
@@ -28,6 +29,7 @@ __all__ = [
     "IdempotencyKey",
     "PersistedOperation",
     "PortableIndex",
+    "Room",
     "RowCount",
     "SearchWord",
     "Speaker",
@@ -37,4 +39,5 @@ __all__ = [
     "TalkSpeaker",
     "TalkWords",
     "Topic",
+    "Track",
 ]

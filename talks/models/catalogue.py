@@ -4,6 +4,9 @@ Longer than our other modules because every field carries the help text that the
 shows as its description.
 """
 
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -96,6 +99,19 @@ SLUG_HELP = "Stable, human-readable key; unique among {}."
 UNKNOWN_IS_BLANK = '"" when unknown, never null.'
 
 
+@cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in time_zone_names():
+        raise ValidationError(
+            "Not an IANA time zone name (e.g. “Europe/Berlin”, “America/New_York”, “UTC”).",
+            code="invalid_time_zone",
+        )
+
+
 class Event(CatalogueObject):
     """A conference, meetup, sprint or podcast."""
 
@@ -124,6 +140,12 @@ class Event(CatalogueObject):
     description = models.TextField(
         blank=True, default="", help_text='About the event; "" when unknown.'
     )
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text='The IANA time zone its days and schedule are in, e.g. "Europe/Berlin".',
+    )
 
     class Meta:
         constraints = [
@@ -151,6 +173,10 @@ class Event(CatalogueObject):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
@@ -287,6 +313,27 @@ class Talk(CatalogueObject):
     topics = models.ManyToManyField(
         Topic, related_name="talks", blank=True, help_text="The talk's topics, listed by name."
     )
+    # The slot: set and cleared together by the schedule's services (talks.scheduling),
+    # which check it against the event's days and other talks' slots.
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="When the talk starts.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="When the talk ends.")
+    room = models.ForeignKey(
+        "talks.Room",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="talks",
+        db_index=False,  # talk_room_start starts with it
+        help_text="The room of the talk's slot.",
+    )
+    track = models.ForeignKey(
+        "talks.Track",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="talks",
+        help_text="The track the talk is in.",
+    )
 
     class Meta:
         constraints = [
@@ -298,6 +345,11 @@ class Talk(CatalogueObject):
             models.CheckConstraint(
                 condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__gt=0),
                 name="talk_duration_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True, ends_at__isnull=True, room__isnull=True)
+                | Q(starts_at__isnull=False, ends_at__isnull=False, ends_at__gt=F("starts_at")),
+                name="talk_slot_ends_after_start",
             ),
         ]
         indexes = [
@@ -316,6 +368,16 @@ class Talk(CatalogueObject):
                 F("recorded_on").desc(nulls_last=True),
                 F("id").desc(),
                 name="talk_event_recorded",
+            ),
+            models.Index(
+                fields=["event", "starts_at"],
+                name="talk_event_schedule",
+                condition=Q(starts_at__isnull=False),
+            ),
+            models.Index(
+                fields=["room", "starts_at"],
+                name="talk_room_start",
+                condition=Q(room__isnull=False),
             ),
         ]
 

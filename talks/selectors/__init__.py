@@ -4,7 +4,8 @@ count. Callers use `talks.selectors` as one module; its parts are one module a c
 - `filters`: what a list is asked for (filters, orders, row ranges);
 - `lists`: the lists themselves, large searches' best candidates, search everywhere;
 - `related`: the batched reads of relations, counts and nested pages, by parent ids;
-- `counts`: how many rows a list has, and the catalogue's version.
+- `counts`: how many rows a list has, and the catalogue's version;
+- `schedule`: an event's rooms and tracks, its schedule, what runs now and next.
 """
 
 from talks.selectors.counts import (
@@ -52,6 +53,18 @@ from talks.selectors.related import (
     topics_of_talks,
     with_talk_counts,
 )
+from talks.selectors.schedule import (
+    NextQuery,
+    Programme,
+    ScheduleQuery,
+    event_programme,
+    next_after,
+    rooms_of_events,
+    running_at,
+    schedule_of_events,
+    speaker_programme,
+    tracks_of_events,
+)
 
 __all__ = [
     "COUNT_EXACT_UP_TO",
@@ -63,7 +76,10 @@ __all__ = [
     "TOPIC_ORDERINGS",
     "Counted",
     "EventFilters",
+    "NextQuery",
+    "Programme",
     "RowRange",
+    "ScheduleQuery",
     "SpeakerFilters",
     "TalkFilters",
     "TalkParent",
@@ -73,15 +89,21 @@ __all__ = [
     "conditions",
     "counted",
     "event_list",
+    "event_programme",
     "events_of_speakers",
     "instances",
     "list_total",
     "newest_links_of_speakers",
+    "next_after",
     "objects_by_key",
     "page",
+    "rooms_of_events",
     "row_count",
+    "running_at",
+    "schedule_of_events",
     "search_everything",
     "speaker_list",
+    "speaker_programme",
     "speakers_of_events",
     "speakers_of_talks",
     "talk_counts",
@@ -90,5 +112,6 @@ __all__ = [
     "topic_list",
     "topics_of_events",
     "topics_of_talks",
+    "tracks_of_events",
     "with_talk_counts",
 ]

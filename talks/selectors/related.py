@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 
 from internals import model_instance
-from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.models import Event, Room, Speaker, Talk, TalkSpeaker, Topic, Track
 from talks.selectors.filters import (
     EVENT_ORDERINGS,
     SPEAKER_ORDERINGS,
@@ -53,6 +53,9 @@ def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
     same statement: a talk comes with its event, and an event with its talk count
     (`talks_counted`, one index range of the talks' event column), which saves the
     statement that would count it."""
+    keys = [key for key in keys if key is not None]  # a talk without a room or track
+    if not keys:
+        return {}
     if model is Talk:
         queryset = Talk.objects.select_related("event").annotate(
             event_talks_counted=_talks_of_event("event_id")
@@ -61,7 +64,7 @@ def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
         queryset = with_talk_counts(Event.objects.all())
     else:
         queryset = model.objects.all()
-    found = {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": list(keys)})}
+    found = {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": keys})}
     if model is Talk:
         for talk in found.values():
             talk.event.talks_counted = talk.event_talks_counted
@@ -70,13 +73,14 @@ def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
 
 # The columns a relation loads for the objects it returns: everything the API shows.
 # Only talks show their timestamps, so the other models leave them deferred.
+# (The `event` of a talk is its column; an event's timezone comes with it.)
 RELATED_COLUMNS: dict[type, list[str]] = {
     model: [
         field.attname
         for field in model._meta.concrete_fields
         if model is Talk or field.name not in ("created_at", "updated_at")
     ]
-    for model in (Talk, Speaker, Event, Topic)
+    for model in (Talk, Speaker, Event, Topic, Room, Track)
 }
 
 
