@@ -5,8 +5,9 @@ from collections.abc import Iterator
 
 from django.db.models import Prefetch
 
-from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.models import Event, Room, Speaker, Talk, TalkSpeaker, Topic, Track
 from talks.records import COLUMNS
+from talks.schedule_records import PART_COLUMNS
 
 CHUNK = 2000
 
@@ -23,15 +24,33 @@ def _records(kind: str, queryset) -> Iterator[dict]:
             record["event"] = obj.event.slug
             record["speakers"] = [link.speaker.slug for link in obj.talk_speakers.all()]
             record["topics"] = sorted(topic.slug for topic in obj.topics.all())
+            if obj.starts_at is not None or obj.track_id is not None:
+                record["slot"] = {
+                    "start": _value(obj.starts_at),
+                    "end": _value(obj.ends_at),
+                    "room": obj.room.slug if obj.room_id else None,
+                    "track": obj.track.slug if obj.track_id else None,
+                }
+        yield record
+
+
+def _parts(kind: str, queryset) -> Iterator[dict]:
+    rows = queryset.select_related("event").order_by("event__slug", "slug")
+    for obj in rows.iterator(chunk_size=CHUNK):
+        record = {"type": kind, "event": obj.event.slug, "slug": obj.slug}
+        record.update({name: getattr(obj, name) for name in PART_COLUMNS[kind]})
         yield record
 
 
 def catalogue_records() -> Iterator[dict]:
-    """Every record: events, speakers, topics, then talks, each kind by slug."""
+    """Every record: events, speakers, topics, rooms, tracks, then talks, each kind by
+    slug (rooms and tracks by their event's slug, then theirs)."""
     yield from _records("event", Event.objects.all())
     yield from _records("speaker", Speaker.objects.all())
     yield from _records("topic", Topic.objects.all())
-    talks = Talk.objects.select_related("event").prefetch_related(
+    yield from _parts("room", Room.objects.all())
+    yield from _parts("track", Track.objects.all())
+    talks = Talk.objects.select_related("event", "room", "track").prefetch_related(
         Prefetch(
             "talk_speakers",
             queryset=TalkSpeaker.objects.select_related("speaker")

@@ -17,7 +17,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from talks import bulk_load
-from talks.models import Talk, TalkSpeaker
+from talks.models import Event, Talk, TalkSpeaker
 from talks.records import (
     MODELS,
     BadRecord,
@@ -35,11 +35,13 @@ from talks.records import (
     slug_list,
     slug_of,
 )
+from talks.schedule_records import PARTS, Places, part_values, slot_of, unschedule_overlaps
 from talks.search import pg_names, refresh_talk_search, talks_naming
 from talks.services import validation_problems
 from talks.vocabulary import talk_words
 
 TalkTopic = Talk.topics.through
+KEEP_SLOT = object()  # a talk record without "slot": an existing talk keeps its own
 
 
 def _differences(obj: models.Model, values: dict) -> list[str]:
@@ -150,9 +152,12 @@ class Importer:
 
     def _passes(self, sources: list[Source]) -> None:
         total = 2 * sum(source.size for source in sources)
-        self._pass(sources, ("event", "speaker", "topic"), 0, total)
+        self._pass(sources, ("event", "speaker", "topic", "room", "track"), 0, total)
         with self._loading():
             self._pass(sources, ("talk",), total // 2, total)
+        overlaps = Source("(schedule)", "", 0)  # found once every talk is written
+        for slug, why in unschedule_overlaps(self.now):
+            self.bad(Pending(overlaps, 0, {}), f"talk {slug!r}: {why}")
 
     def _pass(self, sources: list[Source], kinds: tuple[str, ...], done: int, total: int) -> None:
         """Read every source, writing the records of `kinds` batch by batch."""
@@ -176,6 +181,9 @@ class Importer:
                     continue
                 batches[kind].append(Pending(source, line, record))
                 if len(batches[kind]) >= self.batch_size:
+                    if kind in PARTS:  # rooms and tracks after the events they belong to
+                        self.flush("event", batches["event"])
+                        batches["event"] = []
                     self.flush(kind, batches[kind])
                     batches[kind] = []
             done += source.size
@@ -226,6 +234,8 @@ class Importer:
         with transaction.atomic():
             if kind == "talk":
                 self._talks(batch)
+            elif kind in PARTS:
+                self._parts(kind, batch)
             else:
                 self._simple(kind, batch)
 
@@ -277,6 +287,52 @@ class Importer:
         self.report.created[kind] += len(to_create)
         self.report.updated[kind] += len(to_update)
 
+    def _parts(self, kind: str, batch: list[Pending]) -> None:
+        """Rooms or tracks, each known by its event's slug and its own."""
+        model = PARTS[kind]
+        keyed: dict[tuple[str, str], Pending] = {}
+        for pending in batch:
+            try:
+                event = record_text(pending.record.get("event"), "event")
+                keyed[(event, slug_of(pending.record))] = pending
+            except RecordError as error:
+                self.bad(pending, str(error))
+        events = dict(
+            Event.objects.filter(slug__in={e for e, _ in keyed}).values_list("slug", "id")
+        )
+        existing = {
+            (obj.event_id, obj.slug): obj
+            for obj in model.objects.filter(
+                event_id__in=list(events.values()), slug__in={s for _, s in keyed}
+            )
+        }
+        to_create, to_update, changed_fields = [], [], set()
+        for (event_slug, slug), pending in keyed.items():
+            try:
+                if event_slug not in events:
+                    raise RecordError(f"refers to unknown event {event_slug!r}")
+                values = part_values(kind, pending.record)
+                obj = existing.get((events[event_slug], slug))
+                if obj is None:
+                    obj = model(event_id=events[event_slug], slug=slug, **values)
+                    _check(obj)
+                    to_create.append(obj)
+                    continue
+                changed = _differences(obj, values)
+                if not changed:
+                    self.report.unchanged[kind] += 1
+                    continue
+                self._change(obj, values, changed)
+                to_update.append(obj)
+                changed_fields.update(changed)
+            except RecordError as error:
+                self.bad(pending, str(error))
+        model.objects.bulk_create(to_create)
+        if to_update:
+            model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
+        self.report.created[kind] += len(to_create)
+        self.report.updated[kind] += len(to_update)
+
     def _talk_records(self, batch: list[Pending]) -> list["TalkRecord"]:
         records = []
         for slug, pending in self._latest_byslug_of(batch).items():
@@ -289,6 +345,7 @@ class Importer:
                         record_text(pending.record.get("event"), "event"),
                         slug_list(pending.record, "speakers"),
                         slug_list(pending.record, "topics"),
+                        slot_of(pending.record) if "slot" in pending.record else KEEP_SLOT,
                     )
                 )
             except RecordError as error:
@@ -299,11 +356,15 @@ class Importer:
         """New talks, checked, to the load: the talk table was empty when it began."""
         records = self._talk_records(batch)
         referred = Referred.of(records)
+        places = self._places(records, referred)
         rows = bulk_load.Batch()
         for record in records:
             try:
                 event_id, billing, tagged = referred.ids(record)
                 talk = Talk(slug=record.slug, event_id=event_id, **record.values)
+                if record.slot is not KEEP_SLOT:
+                    for name, value in places.values(record.slot, event_id).items():
+                        setattr(talk, name, value)
                 _check(talk)
             except RecordError as error:
                 self.bad(record.pending, str(error))
@@ -324,9 +385,16 @@ class Importer:
         self.load.add(rows)
         self.report.created["talk"] += len(rows.records)
 
+    @staticmethod
+    def _places(records: list[TalkRecord], referred: Referred) -> Places:
+        slots = [r.slot for r in records if r.slot not in (None, KEEP_SLOT)]
+        event_ids = {referred.events[r.event][0] for r in records if r.event in referred.events}
+        return Places(event_ids, slots)
+
     def _talks(self, batch: list[Pending]) -> None:
         records = self._talk_records(batch)
         referred = Referred.of(records)
+        places = self._places(records, referred)
         wanted = {record.slug: record for record in records}
         existing = Talk.objects.in_bulk(list(wanted), field_name="slug")
         current_speakers: dict[int, list[int]] = {talk.pk: [] for talk in existing.values()}
@@ -349,6 +417,8 @@ class Importer:
             try:
                 event_id, billing, tagged = referred.ids(record)
                 values = dict(record.values)
+                if record.slot is not KEEP_SLOT:
+                    values.update(places.values(record.slot, event_id))
                 talk = existing.get(slug)
                 if talk is None:
                     talk = Talk(slug=slug, event_id=event_id, **values)

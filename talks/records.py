@@ -19,19 +19,31 @@ from typing import Any, BinaryIO
 from django.db import models
 
 from talks.languages import bcp47
-from talks.models import Event, EventKind, Speaker, Talk, TalkKind, TalkLevel, Topic
+from talks.models import Event, EventKind, Room, Speaker, Talk, TalkKind, TalkLevel, Topic, Track
 from talks.text import bad_text
 
-KINDS = ["event", "speaker", "topic", "talk"]
+KINDS = ["event", "speaker", "topic", "room", "track", "talk"]
 MODELS: dict[str, type[models.Model]] = {
     "event": Event,
     "speaker": Speaker,
     "topic": Topic,
+    "room": Room,
+    "track": Track,
     "talk": Talk,
 }
 # The columns each record type may carry (beyond `type` and `slug`).
 COLUMNS = {
-    "event": ["name", "kind", "starts_on", "ends_on", "city", "country", "url", "description"],
+    "event": [
+        "name",
+        "kind",
+        "starts_on",
+        "ends_on",
+        "city",
+        "country",
+        "url",
+        "description",
+        "timezone",
+    ],
     "speaker": ["name", "bio", "affiliation", "website", "twitter", "github"],
     "topic": ["name", "description"],
     "talk": [
@@ -235,6 +247,8 @@ def column_values(kind: str, record: dict) -> dict[str, Any]:
             values[name] = value or None
         elif name == "language":
             values[name] = bcp47(value)
+        elif name == "timezone":
+            values[name] = record_text(value, name) or "UTC"
         else:
             values[name] = record_text(value, name)
     return values
@@ -263,7 +277,7 @@ class Pending:
 
 @dataclass(frozen=True)
 class TalkRecord:
-    """A talk's record, read: its columns, and the slugs of what it refers to."""
+    """A talk's record, read: its columns, the slugs of what it refers to, its slot."""
 
     pending: Pending
     slug: str
@@ -271,6 +285,7 @@ class TalkRecord:
     event: str
     speakers: list[str]
     topics: list[str]
+    slot: Any = None  # a schedule_records.SlotRecord
 
 
 def _ids_and_names(model: type[models.Model], slugs: set[str]) -> dict[str, tuple[int, str]]:
