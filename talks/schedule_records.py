@@ -120,9 +120,7 @@ class Places:
             if not days or slot.start < first or slot.end > last:
                 raise RecordError(
                     "slot: "
-                    + OUTSIDE.format(
-                        first=event.starts_on, last=event.ends_on, zone=event.timezone
-                    )
+                    + OUTSIDE.format(first=event.starts_on, last=event.ends_on, zone=event.timezone)
                 )
         return {
             "starts_at": slot.start,
@@ -168,7 +166,5 @@ def unschedule_overlaps(now: datetime.datetime) -> list[tuple[str, str]]:
                 )
                 dropped[talk] = (slug, f"slot not imported: {why}")
     if dropped:
-        Talk.objects.filter(id__in=list(dropped)).update(
-            starts_at=None, ends_at=None, room=None
-        )
+        Talk.objects.filter(id__in=list(dropped)).update(starts_at=None, ends_at=None, room=None)
     return list(dropped.values())

@@ -71,7 +71,7 @@ def test_a_schedule_imports_and_exports_exactly(tmp_path: Path):
         TRACK,
         SPEAKER,
     ]
-    out, err, code = run("import_catalogue", str(write_lines(tmp_path / "in.jsonl", records)))
+    _, err, code = run("import_catalogue", str(write_lines(tmp_path / "in.jsonl", records)))
     assert code == 0, err
     opening = Talk.objects.get(slug="opening")
     assert opening.starts_at == datetime(2026, 5, 14, 7, tzinfo=UTC)
@@ -121,7 +121,7 @@ def test_bad_slots_are_reported_and_overlaps_imported_unscheduled(tmp_path: Path
         talk("no-offset", "2026-05-14T09:00:00", "2026-05-14T10:00:00"),
         talk("unknown-room", "2026-05-14T12:00:00+02:00", "2026-05-14T13:00:00+02:00", "attic"),
     ]
-    out, err, code = run("import_catalogue", str(write_lines(tmp_path / "in.jsonl", records)))
+    _, err, _ = run("import_catalogue", str(write_lines(tmp_path / "in.jsonl", records)))
     for reason in (
         "room_overlap",
         "speaker_overlap",
