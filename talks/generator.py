@@ -4,6 +4,8 @@ import datetime
 import itertools
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 WORDS = (
     "python django async await asyncio coroutine generator iterator decorator descriptor "
@@ -47,18 +49,21 @@ LAST = (
     "Santos Schmidt Silva Smith Suzuki Tanaka Weber Wilson Yamamoto Zhang Ødegaard"
 ).split()
 PLACES = [
-    ("Copenhagen", "Denmark"),
-    ("Portland", "United States"),
-    ("Florence", "Italy"),
-    ("Berlin", "Germany"),
-    ("Tokyo", "Japan"),
-    ("São Paulo", "Brazil"),
-    ("Bratislava", "Slovakia"),
-    ("Seoul", "South Korea"),
-    ("Cleveland", "United States"),
-    ("Dublin", "Ireland"),
-    ("", ""),
+    ("Copenhagen", "Denmark", "Europe/Copenhagen"),
+    ("Portland", "United States", "America/Los_Angeles"),
+    ("Florence", "Italy", "Europe/Rome"),
+    ("Berlin", "Germany", "Europe/Berlin"),
+    ("Tokyo", "Japan", "Asia/Tokyo"),
+    ("São Paulo", "Brazil", "America/Sao_Paulo"),
+    ("Bratislava", "Slovakia", "Europe/Bratislava"),
+    ("Seoul", "South Korea", "Asia/Seoul"),
+    ("Cleveland", "United States", "America/New_York"),
+    ("Dublin", "Ireland", "Europe/Dublin"),
+    ("", "", "UTC"),
 ]
+ROOMS = ["Main Hall", "Room A", "Room B", "Workshop Room", "Room C", "Room D"]
+TRACKS = [("Web", "#1f77b4"), ("Data", "#ff7f0e"), ("Core Python", "#2ca02c"), ("Community", None)]
+HOURS = range(9, 18)  # the hours a day's talks start at (in the event's time zone)
 SERIES = [
     "PyCon",
     "DjangoCon",
@@ -125,9 +130,73 @@ def _text(rng: random.Random, low: int, high: int, subject: tuple[str, ...] = ()
     return " ".join(sentences)[:length].rstrip() + "."
 
 
+@dataclass
+class Programme:
+    """Where an event's next talk goes: its slots fill room by room, hour by hour, day
+    by day, and a slot that already has one of a talk's speakers is passed over."""
+
+    slug: str
+    starts: datetime.date
+    days: int
+    zone: ZoneInfo
+    rooms: list[str]
+    tracks: list[str]
+    slot: int = 0  # hours since the first day's first, over days of len(HOURS)
+    room: int = 0
+    speakers: set = field(default_factory=set)  # those speaking in the current slot
+
+    def place(self, speakers: list[str], busy: dict, minutes: int) -> dict | None:
+        """The slot of a talk by `speakers`; None when the event is full. `busy` holds
+        every speaker's taken hours, over all events, so no one is in two places."""
+        while self.slot < self.days * len(HOURS):
+            day, hour = divmod(self.slot, len(HOURS))
+            date = self.starts + datetime.timedelta(days=day)
+            moment = datetime.datetime(
+                date.year, date.month, date.day, HOURS[hour], tzinfo=self.zone
+            )
+            key = int(moment.timestamp()) // 3600
+            clash = self.speakers.intersection(speakers) or any(
+                key in busy.get(s, ()) for s in speakers
+            )
+            if self.room < len(self.rooms) and not clash:
+                room = self.rooms[self.room]
+                self.room += 1
+                self.speakers.update(speakers)
+                for speaker in speakers:
+                    busy.setdefault(speaker, set()).add(key)
+                start = moment.astimezone(datetime.UTC)
+                end = start + datetime.timedelta(minutes=min(minutes, 55))
+                return {"start": start.isoformat(), "end": end.isoformat(), "room": room}
+            self.slot, self.room, self.speakers = self.slot + 1, 0, set()
+        return None
+
+
+def _event_parts(rng: random.Random, slug: str, conference: bool) -> Iterator[dict]:
+    rooms = ROOMS[: rng.randint(2, len(ROOMS))] if conference else ROOMS[:1]
+    for position, name in enumerate(rooms):
+        room_slug = name.lower().replace(" ", "-")
+        yield {
+            "type": "room",
+            "event": slug,
+            "slug": room_slug,
+            "name": name,
+            "capacity": rng.choice([None, 50, 120, 300, 800]),
+            "position": position,
+        }
+    for name, color in TRACKS if conference else ():
+        yield {
+            "type": "track",
+            "event": slug,
+            "slug": name.lower().replace(" ", "-"),
+            "name": name,
+            "color": color,
+        }
+
+
 def generate(talks: int, seed: int) -> Iterator[dict]:
-    """Events, speakers and topics first, then talks: N/60 events, N/4 speakers with a
-    Zipf-like spread of talks, 300 topics, 1-3 speakers and 1-5 topics a talk."""
+    """Events with their rooms and tracks, speakers and topics first, then talks: N/60
+    events, N/4 speakers with a Zipf-like spread of talks, 300 topics, 1-3 speakers and
+    1-5 topics a talk, and a slot for each talk its event has room for."""
     rng = random.Random(seed)
     n_events, n_speakers, n_topics = max(1, talks // 60), max(1, talks // 4), 300
 
@@ -135,22 +204,29 @@ def generate(talks: int, seed: int) -> Iterator[dict]:
     for i in range(n_events):
         series = SERIES[i % len(SERIES)]
         year = 2000 + (i // len(SERIES)) % 26
-        city, country = rng.choice(PLACES)
+        city, country, zone = rng.choice(PLACES)
         starts = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randrange(360))
         slug = f"{series.lower().replace(' ', '-')}-{year}-{i}"
-        events.append((slug, starts))
+        days = rng.randint(1, 5)
+        conference = "Meetup" not in series
         yield {
             "type": "event",
             "slug": slug,
             "name": f"{series} {year} #{i}",
-            "kind": "meetup" if "Meetup" in series else "conference",
+            "kind": "conference" if conference else "meetup",
             "starts_on": starts.isoformat(),
-            "ends_on": (starts + datetime.timedelta(days=rng.randint(0, 4))).isoformat(),
+            "ends_on": (starts + datetime.timedelta(days=days - 1)).isoformat(),
             "city": city,
             "country": country,
             "url": f"https://example.org/{slug}/",
             "description": _text(rng, 80, 400),
+            "timezone": zone,
         }
+        parts = list(_event_parts(rng, slug, conference))
+        yield from parts
+        rooms = [part["slug"] for part in parts if part["type"] == "room"]
+        tracks = [part["slug"] for part in parts if part["type"] == "track"]
+        events.append(Programme(slug, starts, days, ZoneInfo(zone), rooms, tracks))
 
     speakers = []
     for i in range(n_speakers):
@@ -177,13 +253,18 @@ def generate(talks: int, seed: int) -> Iterator[dict]:
 
     # Zipf-like: speaker k is picked with weight 1/(k+1), so a few speak very often.
     cumulative = _zipf(n_speakers)
+    busy: dict[str, set[int]] = {}
     for i in range(talks):
-        event_slug, starts = events[rng.randrange(n_events)]
+        programme = events[rng.randrange(n_events)]
+        event_slug, starts = programme.slug, programme.starts
         a, b = rng.sample(WORDS, 2)
         title = rng.choice(TITLES).format(A=a, B=b)
         chosen = list(
             dict.fromkeys(rng.choices(speakers, cum_weights=cumulative, k=rng.randint(1, 3)))
         )
+        minutes = rng.choice([5, 25, 30, 40, 45, 60, 90])
+        slot = programme.place(chosen, busy, minutes)
+        track = rng.choice(programme.tracks) if programme.tracks else None
         yield {
             "type": "talk",
             "slug": f"talk-{i}",
@@ -196,7 +277,8 @@ def generate(talks: int, seed: int) -> Iterator[dict]:
             "level": rng.choice(LEVELS),
             "language": rng.choice(LANGUAGES),
             "recorded_on": (starts + datetime.timedelta(days=rng.randint(0, 2))).isoformat(),
-            "duration_minutes": rng.choice([5, 25, 30, 40, 45, 60, 90]),
+            "duration_minutes": minutes,
             "video_url": f"https://video.example.org/talk-{i}",
             "slides_url": "",
+            **({"slot": {**slot, "track": track}} if slot else {}),
         }
