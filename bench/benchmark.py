@@ -7,7 +7,7 @@ production runs several), interleaved.
                                         [--workers N]
 
 Uses DATABASE_URL if it names PostgreSQL, else postgres://postgres@127.0.0.1:5432/
-talks_bench_<talks>, created, migrated and loaded with a generated catalogue when it
+talks_bench_<talks>_g<GENERATION>, created, migrated and loaded with a generated catalogue when it
 holds a different number of talks (reused otherwise). Prints, per operation: SQL
 statements per request at two page sizes (counted in-process), p50/p95 latency of
 interleaved sequential requests, requests/s with 8 concurrent clients, the ratios
@@ -32,6 +32,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
+# Raised when the generator changes what it makes (2: schedules), so that a database or a
+# catalogue file made by an older generator is not taken for a current one.
+GENERATION = 2
 
 OPERATIONS = {
     "Q1": (
@@ -92,7 +95,7 @@ def database_url(talks: int) -> tuple[str, bool]:
     if url.startswith(("postgres://", "postgresql://")):
         return url, False
     parts = urlsplit("postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunsplit(parts._replace(path=f"/talks_bench_{talks}")), True
+    return urlunsplit(parts._replace(path=f"/talks_bench_{talks}_g{GENERATION}")), True
 
 
 def create_database(url: str) -> bool:
@@ -141,7 +144,7 @@ def prepare(env: dict, talks: int, create: bool) -> None:
     if have != talks:
         if have:
             sys.exit(f"the database holds {have:,} talks, not {talks:,}: use an empty one")
-        catalogue = DATA / f"catalogue-{talks}-1.jsonl.gz"
+        catalogue = DATA / f"catalogue-{talks}-1-g{GENERATION}.jsonl.gz"
         DATA.mkdir(parents=True, exist_ok=True)
         if not catalogue.exists():
             print(f"generating {catalogue.name} ...", flush=True)

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import httpx
-from benchmark import create_database
+from benchmark import GENERATION, create_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
@@ -75,7 +75,7 @@ def prepare(env: dict, talks: int) -> tuple[str, list[str]]:
     )
     count, slugs = manage(env, "shell", "--no-imports", "-c", probe, capture=True).split("\n")[:2]
     if int(count) == 0:
-        catalogue = DATA / f"catalogue-{talks}-1.jsonl.gz"
+        catalogue = DATA / f"catalogue-{talks}-1-g{GENERATION}.jsonl.gz"
         DATA.mkdir(parents=True, exist_ok=True)
         if not catalogue.exists():
             manage(env, "generate_catalogue", "--talks", str(talks), str(catalogue))

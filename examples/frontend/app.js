@@ -1,20 +1,8 @@
 // The talk list of a frontend on another origin: @urql/core against the talks API.
-// The API's address comes from `?api=`, by default the one `python3 dev.py serve` opens.
-import { Client, fetchExchange, gql } from "@urql/core";
-import { persistedExchange } from "@urql/exchange-persisted";
+import { gql } from "@urql/core";
+import { client, failure } from "./api.js";
 
-const api = new URLSearchParams(window.location.search).get("api") || "http://127.0.0.1:8000/graphql/";
 const PAGE_SIZE = 10;
-
-// The API answers every read to anyone; no cookies or tokens cross origins. Queries go
-// as automatic persisted queries over GET: the query's SHA-256 instead of its text (the
-// text follows once, if the server does not know the hash yet), so that the browser, a
-// CDN and the server's own cache can keep the answer, and revalidate it with a 304.
-const client = new Client({
-  url: api,
-  exchanges: [persistedExchange({ preferGetForPersistedQueries: true }), fetchExchange],
-  fetchOptions: { credentials: "omit" },
-});
 
 const TALKS = gql`
   query TalkList($search: String, $first: Int!, $after: String) {
@@ -79,9 +67,7 @@ async function load({ append }) {
   more.disabled = false;
   if (result.error) {
     status.classList.add("error");
-    status.textContent = result.error.networkError
-      ? `The API at ${api} could not be reached (is this page's origin in its CORS_ALLOWED_ORIGINS?).`
-      : result.error.message;
+    status.textContent = failure(result.error);
     more.hidden = true;
     return;
   }
