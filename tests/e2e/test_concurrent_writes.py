@@ -2,16 +2,17 @@
 two updates of what they both read at one version, and one create sent twice with one
 idempotency key, at the same moment."""
 
+import datetime
 import threading
 
 import httpx
 import pytest
 
 from schema.ids import global_id
-from talks.models import Talk, Topic
+from talks.models import Room, Talk, Topic
 from talks.tokens import token_create
 from tests.e2e.conftest import running_server, test_database_url
-from tests.factories import EventFactory, TopicFactory
+from tests.factories import EventFactory, TalkFactory, TopicFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +95,37 @@ def test_a_create_retried_at_once_on_two_workers_makes_one_talk(two_workers):
         assert [answer["__typename"] for answer in answers] == ["Talk", "Talk"], answers
         assert answers[0]["id"] == answers[1]["id"]
         assert Talk.objects.filter(title=f"Retried {round_}").count() == 1
+
+
+SCHEDULE = """mutation ($input: ScheduleTalkInput!) { scheduleTalk(input: $input) {
+  __typename ... on OperationInfo { messages { code } } } }"""
+
+
+def test_two_talks_scheduled_into_one_room_at_once_one_is_refused(two_workers):
+    a, b, token = two_workers
+    event = EventFactory(starts_on=datetime.date(2026, 5, 14), ends_on=datetime.date(2026, 5, 14))
+    for round_ in range(ROUNDS):
+        room = Room.objects.create(event=event, slug=f"room-{round_}", name=f"Room {round_}")
+        talks = [TalkFactory(event=event), TalkFactory(event=event)]
+        requests = [
+            (
+                server,
+                SCHEDULE,
+                {
+                    "input": {
+                        "id": global_id("Talk", talk.pk),
+                        "start": f"2026-05-14T{9 + offset:02d}:00:00+00:00",
+                        "end": "2026-05-14T10:30:00+00:00",
+                        "room": global_id("Room", room.pk),
+                    }
+                },
+                token,
+            )
+            for server, talk, offset in ((a, talks[0], 0), (b, talks[1], 1))
+        ]
+        answers = [answer["scheduleTalk"] for answer in at_once(*requests)]
+        kinds = sorted(answer["__typename"] for answer in answers)
+        assert kinds == ["OperationInfo", "Talk"], answers
+        (refused,) = [answer for answer in answers if answer["__typename"] == "OperationInfo"]
+        assert refused["messages"][0]["code"] == "room_overlap"
+        assert Talk.objects.filter(room=room).count() == 1
