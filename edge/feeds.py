@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from edge import caching, ratelimit, state
 from talks import calendar, frab, selectors
@@ -83,6 +84,7 @@ def _answer(request: HttpRequest, name: str, slug: str):
     return tag, None, body
 
 
+@require_safe
 async def feed(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     current = state.current()
     if current is not None:

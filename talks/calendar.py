@@ -8,9 +8,10 @@ event's time zone (DTSTART;TZID=...), with that zone's VTIMEZONE in the calendar
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vUri
+from icalendar import Calendar, Event, Timezone, vUri
 
 from talks.models import Event as ConferenceEvent
 from talks.models import Talk
@@ -42,9 +43,12 @@ def calendar(
     cal.add("x-wr-calname", name)
     if zone_name:
         cal.add("x-wr-timezone", zone_name)
+    years: dict[str, tuple[int, int]] = {}  # each zone's first and last year of talks
     for talk in talks:
         event = talk.event
         zone = event.zone
+        first, last = years.get(event.timezone, (talk.starts_at.year, talk.ends_at.year))
+        years[event.timezone] = (min(first, talk.starts_at.year), max(last, talk.ends_at.year))
         item = Event()
         item.add("uid", f"talk-{talk.pk}@{host}")
         item.add("sequence", talk.version)
@@ -63,5 +67,19 @@ def calendar(
             item.add("categories", [talk.track.name])
         item.add("url", vUri(talk_url(talk, event, url)))
         cal.add_component(item)
-    cal.add_missing_timezones()
+    for name, (first, last) in sorted(years.items()):
+        cal.add_component(_vtimezone(name, first, last))
     return cal.to_ical()
+
+
+def _vtimezone(name: str, first: int, last: int) -> Timezone:
+    """The zone's VTIMEZONE for the years its talks are in (from January of the year
+    before): each change of offset as its own component. A zone's whole history as
+    RDATE lists is valid too, but parsers read it wrongly (dateutil's, which vobject
+    and Radicale use, gave May in Berlin +01:00)."""
+    return Timezone.from_tzinfo(
+        ZoneInfo(name),
+        name,
+        first_date=date(first - 1, 1, 1),
+        last_date=date(last + 1, 12, 31),
+    )

@@ -40,7 +40,8 @@ def _slug_free_in_event(obj) -> list[Problem]:
     model = type(obj)
     others = model.objects.filter(event_id=obj.event_id, slug=obj.slug).exclude(pk=obj.pk)
     if obj.slug and others.exists():
-        message = SLUG_TAKEN.format(slug=obj.slug, model=_verbose(model)) + " in this event"
+        taken = SLUG_TAKEN.format(slug=obj.slug, model=_verbose(model))
+        message = taken.removesuffix(".") + " of this event."
         return [Problem(message, "slug", "unique")]
     return []
 

@@ -49,6 +49,19 @@ def test_an_events_calendar_has_every_scheduled_talk_in_its_time_zone(programme)
     assert all(str(item["url"]).startswith("http") for item in found.values())
 
 
+def test_a_second_parser_reads_the_same_times_and_zone(programme):
+    # vobject, the parser of the Radicale CalDAV server, independent of the writer.
+    import vobject
+
+    event = programme["event"]
+    response = Client().get(f"/events/{event.slug}/schedule.ics")
+    calendar = vobject.readOne(response.content.decode())
+    starts = {item.summary.value: item.dtstart.value for item in calendar.vevent_list}
+    assert starts["Opening"] == local(14, 9) and starts["Closing"] == local(15, 18)
+    assert starts["Opening"].utcoffset().total_seconds() == 2 * 3600
+    assert calendar.vtimezone.tzid.value == "Europe/Berlin"
+
+
 def test_a_moved_talk_keeps_its_uid_and_raises_its_sequence(programme):
     event, opening = programme["event"], programme["talks"][0]
     before = events_of(calendar_of(Client().get(f"/events/{event.slug}/schedule.ics")))["Opening"]
@@ -86,3 +99,4 @@ def test_an_unknown_event_or_speaker_is_a_404():
     assert Client().get("/events/no-such-event/schedule.ics").status_code == 404
     assert Client().get("/speakers/no-such-speaker/talks.ics").status_code == 404
     assert Client().get("/events/x/schedule.pdf").status_code == 404
+    assert Client().post("/events/x/schedule.ics").status_code == 405

@@ -53,6 +53,22 @@ def test_a_pretalx_export_with_its_quirks_imports(tmp_path):
     assert "0 talks created, 4 updated" in again
 
 
+def test_a_schedule_is_read_from_a_url():
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = partial(SimpleHTTPRequestHandler, directory=str(QUIRKS.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/{QUIRKS.name}"
+        report = import_frab(url)
+    finally:
+        server.shutdown()
+    assert report.event == "democon2026" and report.created == 4
+
+
 def test_strict_writes_nothing_when_anything_is_wrong():
     with pytest.raises(CommandError):
         run("import_frab", "--strict", str(QUIRKS))
