@@ -62,6 +62,7 @@ MADE_UP_FOR = {
 }
 KEPT = {
     "talks_talk_bumps_version",
+    "talks_talk_logs_insert",  # one change a talk, one statement a batch
     "talks_talk_rows_added",
     "talks_talkspeaker_bumps_version",
     "talks_talk_topics_bumps_version",

@@ -15,6 +15,7 @@ from talks.models.catalogue import (
     TalkSpeaker,
     Topic,
 )
+from talks.models.changes import Change, ChangeAction, NodeKind
 from talks.models.kept import CatalogueVersion, RowCount, SearchWord, TalkWords
 from talks.models.schedule import Room, Track
 
@@ -24,9 +25,12 @@ __all__ = [
     "URL_MAX_LENGTH",
     "ApiToken",
     "CatalogueVersion",
+    "Change",
+    "ChangeAction",
     "Event",
     "EventKind",
     "IdempotencyKey",
+    "NodeKind",
     "PersistedOperation",
     "PortableIndex",
     "Room",

@@ -1,0 +1,50 @@
+"""Reading and trimming the change log (`talks.models.Change`).
+
+Its ids only grow and are handed out in commit order: every write to the catalogue
+first takes the catalogue version's row lock (migration 0010's trigger, which runs
+before the change log's: PostgreSQL runs a statement's triggers in name order,
+"..._bumps_version" before "..._logs_..."), and holds it until it commits, so a writer
+that logs change N has committed before any writer can log change N + 1. A reader that
+has seen change N has therefore seen every change before it: resuming "after N" loses
+nothing and repeats nothing.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from talks.models import Change
+
+BATCH = 500
+
+
+def changes_after(
+    after_id: int,
+    *,
+    kinds: Iterable[str] | None = None,
+    event_id: int | None = None,
+    limit: int = BATCH,
+) -> list[Change]:
+    """The first `limit` changes after `after_id`, oldest first: of some kinds, and of
+    one event (a talk's changes by its event, the event's own; speakers and topics
+    belong to no event and are left out then)."""
+    changes = Change.objects.filter(id__gt=after_id)
+    if kinds is not None:
+        changes = changes.filter(kind__in=list(kinds))
+    if event_id is not None:
+        changes = changes.filter(event_id=event_id)
+    return list(changes.order_by("id")[:limit])
+
+
+def last_change_id() -> int:
+    """The id of the latest change; 0 when there is none."""
+    return Change.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def prune_changes(days: int | None = None) -> int:
+    """Delete the changes older than `days` (CHANGES_RETENTION_DAYS); how many."""
+    days = settings.CHANGES_RETENTION_DAYS if days is None else days
+    deleted, _ = Change.objects.filter(at__lt=timezone.now() - timedelta(days=days)).delete()
+    return deleted
