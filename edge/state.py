@@ -46,6 +46,7 @@ class RequestState:
     charged: int = 0
     # Whether the executed operation's answer has errors (answers with errors are not kept).
     had_errors: bool = True
+    depends_on_now: bool = False  # the answer is right only now: not kept
 
 
 _current: ContextVar[RequestState | None] = ContextVar("request_state", default=None)

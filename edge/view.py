@@ -91,7 +91,8 @@ class GraphQLView(AsyncGraphQLView):
                 )
             response = await self.run(request=request)
             public = current.public  # edge.public's, for a public GET to execute
-            if public is not None and response.status_code == 200 and not current.had_errors:
+            keepable = not (current.had_errors or current.depends_on_now)
+            if public is not None and response.status_code == 200 and keepable:
                 await caching.keep(public.tag, response)
                 caching.mark_public(response, public.tag)
             else:
@@ -163,6 +164,7 @@ class GraphQLView(AsyncGraphQLView):
                 current.primary_only = True
                 result = await super().execute_single(context=context, **arguments)
         finally:
+            current.depends_on_now = context.depends_on_now
             context.release()
         if isinstance(result, PreExecutionError):  # refused, after parsing and validating
             due = ratelimit.owed(current, 0, context.document_cpu_ms)

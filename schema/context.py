@@ -18,6 +18,9 @@ class Context(StrawberryDjangoContext):
     cost: int | None = None
     # CPU time spent parsing and validating a document not seen before (schema.documents).
     document_cpu_ms: float = 0.0
+    # Whether the answer depends on the current time (an event's `now` or `next` without
+    # `at`): an answer that is right only now is not kept for later requests.
+    depends_on_now: bool = False
     # A new set for every request: loaders cache what they load, and a cache shared
     # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)

@@ -76,8 +76,9 @@ def _pk(value: strawberry.ID | None, kind: str, argument: str) -> int | None:
     return parsed[1]
 
 
-def _moment(at: datetime | None) -> datetime:
+def _moment(info: Info, at: datetime | None) -> datetime:
     if at is None:
+        info.context.depends_on_now = True
         return timezone.now()
     if timezone.is_naive(at):
         raise BadUserInput(NAIVE_AT, argument="at")
@@ -118,7 +119,7 @@ async def events_schedule(
 
 @talk_list("The talks running at `at` (now when omitted), by room order.")
 async def events_now(root: models.Event, info: Info, at: datetime | None = None) -> Talks:
-    return await _talks(info, RUNNING, _moment(at), root)
+    return await _talks(info, RUNNING, _moment(info, at), root)
 
 
 @talk_list("The next `first` talks to start after `at` (now when omitted).")
@@ -127,4 +128,4 @@ async def events_next(
 ) -> Talks:
     first = 5 if first is None else first
     check_page_size(first, "first")
-    return await _talks(info, NEXT, selectors.NextQuery(_moment(at), first), root)
+    return await _talks(info, NEXT, selectors.NextQuery(_moment(info, at), first), root)

@@ -174,3 +174,15 @@ def test_a_public_answer_carries_nothing_of_the_client_it_was_made_for(settings)
     )
     assert private["Cache-Control"] == "no-store"
     assert private["X-Request-ID"] == "mine" and private["RateLimit-Limit"] == "1000"
+
+
+def test_an_answer_about_now_is_not_kept_but_one_about_a_given_moment_is():
+    from tests.factories import EventFactory
+
+    event = EventFactory()
+    now = f'# {uuid.uuid4()}\n{{ event(slug: "{event.slug}") {{ now {{ title }} }} }}'
+    answer = public_get(Client(), now)
+    assert answer.status_code == 200 and answer["Cache-Control"] == "no-store"
+    assert "ETag" not in answer
+    moment = now.replace("now {", 'now(at: "2026-05-14T09:00:00Z") {')
+    assert public_get(Client(), moment)["Cache-Control"].startswith("public")
