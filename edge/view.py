@@ -28,7 +28,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from edge import caching, persisted, ratelimit, state
+from edge import caching, persisted, ratelimit, sse, state
 from edge.context import RequestContext, authenticate
 from edge.graphiql import graphiql_page
 from edge.logs import OperationLog
@@ -89,6 +89,8 @@ class GraphQLView(AsyncGraphQLView):
                 raise RequestError(
                     405, "Use GET or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
                 )
+            if sse.wants_events(request):
+                return await sse.event_stream(request)
             response = await self.run(request=request)
             public = current.public  # edge.public's, for a public GET to execute
             keepable = not (current.had_errors or current.depends_on_now)

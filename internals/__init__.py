@@ -43,6 +43,23 @@ def is_relay_node_id(resolver: Any) -> bool:
     return getattr(resolver, "__func__", None) is relay.Node._id.__func__
 
 
+def pass_subscription_events(schema: Any) -> None:
+    """Let subscription fields take an argument named `event`.
+
+    Relies on: strawberry resolving each event of a subscription field with
+    `lambda event, *_, **__: event` (`GraphQLCoreConverter.from_field`), which graphql-core
+    calls with the field's arguments as keywords: an argument named `event` is then given
+    twice (TypeError). The resolve function here passes the event on and takes any
+    arguments, which is what strawberry's does otherwise."""
+    subscriptions = graphql_schema(schema).subscription_type
+    for field in (subscriptions.fields if subscriptions else {}).values():
+        field.resolve = _the_event
+
+
+def _the_event(event: Any, info: Any, /, **arguments: Any) -> Any:
+    return event
+
+
 # --- graphql-core -------------------------------------------------------------------
 
 

@@ -3,12 +3,17 @@
 import gc
 import os
 
+from channels.routing import ProtocolTypeRouter
 from django.core.asgi import get_asgi_application
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
-application = get_asgi_application()
+http = get_asgi_application()  # sets Django up: the WebSocket side imports the schema
+
+from edge.websocket import websocket_application  # noqa: E402
+
+application = ProtocolTypeRouter({"http": http, "websocket": websocket_application()})
 
 # Load the URLconf, and with it the GraphQL schema, now rather than on the first request,
 # then take everything loaded so far out of the garbage collector's sight: otherwise each

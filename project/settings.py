@@ -282,6 +282,19 @@ GRAPHQL_CACHE_MAX_BYTES = int(os.environ.get("GRAPHQL_CACHE_MAX_BYTES", str(256 
 # address before further logins wait out the lockout.
 # How long the change log keeps a change (talks.changes; `manage.py prune_changes`).
 CHANGES_RETENTION_DAYS = int(os.environ.get("CHANGES_RETENTION_DAYS", "30"))
+# Subscriptions (schema.subscriptions): how often each process reads the log when no
+# wake-up comes, how many changes a subscriber may have waiting before it is ended as
+# too slow, and how many subscriptions a connection and a client may hold.
+CHANGES_POLL_SECONDS = float(os.environ.get("CHANGES_POLL_SECONDS", "1"))
+SUBSCRIPTION_BUFFER = int(os.environ.get("SUBSCRIPTION_BUFFER", "1000"))
+GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION = int(
+    os.environ.get("GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION", "10")
+)
+GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT = int(
+    os.environ.get("GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT", "20")
+)
+WEBSOCKET_KEEPALIVE_SECONDS = float(os.environ.get("WEBSOCKET_KEEPALIVE_SECONDS", "15"))
+SSE_KEEPALIVE_SECONDS = float(os.environ.get("SSE_KEEPALIVE_SECONDS", "15"))
 ADMIN_LOGIN_FAILURES = int(os.environ.get("ADMIN_LOGIN_FAILURES", "5"))
 ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "20"))
 ADMIN_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ADMIN_LOGIN_LOCKOUT_SECONDS", "900"))

@@ -21,6 +21,12 @@ class Context(StrawberryDjangoContext):
     # Whether the answer depends on the current time (an event's `now` or `next` without
     # `at`): an answer that is right only now is not kept for later requests.
     depends_on_now: bool = False
+    # A subscription's: the id of the change it delivers last (an SSE event's id), and
+    # the one a reconnecting SSE client says it saw (its Last-Event-ID).
+    last_change_id: int | None = None
+    last_event_id: str | None = None
+    # Who subscribes (their address), for GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT.
+    client: str | None = None
     # A new set for every request: loaders cache what they load, and a cache shared
     # between requests would serve one client's stale rows to another.
     loaders: Loaders = field(default_factory=Loaders)

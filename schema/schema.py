@@ -4,11 +4,13 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from internals import pass_subscription_events
 from schema.errors import InputErrorCodes, for_client, log_unexpected
 from schema.execution import execution_context_class
 from schema.limits import limit_extensions
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.subscriptions import Subscription
 from schema.types import NODE_TYPES
 
 
@@ -35,13 +37,16 @@ class Schema(strawberry.Schema):
 def build_schema(*, extensions: list[type[SchemaExtension]] = ()) -> Schema:
     """The schema, with `extensions` run after its own (input error codes, then the
     limits); the HTTP edge serves it with its own (`edge.view.graphql_view`)."""
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(NODE_TYPES.values()),
         extensions=[InputErrorCodes, *limit_extensions(), *extensions],
         execution_context_class=execution_context_class(),
     )
+    pass_subscription_events(built)  # Subscription.changes takes `event:`
+    return built
 
 
 # The schema as printed (`snapshot_schema`) and as the tests execute it directly.

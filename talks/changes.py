@@ -9,15 +9,45 @@ has seen change N has therefore seen every change before it: resuming "after N" 
 nothing and repeats nothing.
 """
 
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from talks.models import Change
 
 BATCH = 500
+# The Redis channel on which writers say "the log has grown" (REDIS_URL set), so that
+# the processes following it read it at once rather than at their next tick.
+WAKE_CHANNEL = "talks:changes"
+logger = logging.getLogger("talks.redis")
+_redis = None
+
+
+def announce() -> None:
+    """Once the current transaction commits, tell the processes that follow the log.
+
+    Only a wake-up: the log holds the changes, so a lost message (Redis down) delays
+    them to the followers' next tick and loses nothing, and a write never fails for it."""
+    if settings.REDIS_URL:
+        transaction.on_commit(_publish)
+
+
+def _publish() -> None:
+    global _redis
+    try:
+        if _redis is None:
+            import redis
+
+            _redis = redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+        _redis.publish(WAKE_CHANNEL, b"1")
+    except Exception as error:  # redis.RedisError, OSError: the tick will do
+        logger.warning("could not announce a change: %s", error)
 
 
 def changes_after(

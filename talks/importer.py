@@ -17,6 +17,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from talks import bulk_load
+from talks.changes import announce
 from talks.models import Event, Talk, TalkSpeaker
 from talks.records import (
     MODELS,
@@ -148,6 +149,7 @@ class Importer:
             # After the refresher's last transaction: VACUUM cannot mark pages that an
             # older open snapshot might not see as visible to all.
             self._analyze()
+            announce()  # what the import wrote is in the change log
         return self.report
 
     def _passes(self, sources: list[Source]) -> None:

@@ -17,6 +17,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
+from talks.changes import announce
 from talks.models import SLUG_MAX_LENGTH, Event, Speaker, Talk, TalkSpeaker, Topic
 from talks.problems import ApplicationError, Conflict, NotFound, Problem, Protected
 from talks.scheduling import KEEP, event_slot_problems, scheduled
@@ -132,6 +133,7 @@ def _write(model: type[M], work: Callable[[], M], *, retry_on_slug: bool) -> M:
     for attempt in range(3):
         try:
             with transaction.atomic():
+                announce()
                 return work()
         except IntegrityError as error:
             text = str(error).lower()
@@ -278,6 +280,7 @@ class NamedObjects:
 
     def delete(self, obj: M, *, actor=None, if_version: int | None = None) -> None:
         with transaction.atomic():
+            announce()
             current = _current(obj, if_version)
             _refuse_if_has_talks(current, self.links(current).count())
             _log(actor, current, DELETION)
@@ -439,6 +442,7 @@ def talk_update(
 
 def talk_delete(talk: Talk, *, actor=None, if_version: int | None = None) -> None:
     with transaction.atomic():
+        announce()
         current = _current(talk, if_version)
         _log(actor, current, DELETION)
         current.delete()

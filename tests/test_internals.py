@@ -72,3 +72,35 @@ def test_mark_saved_makes_an_instance_update_the_row_it_stands_for():
     twin.save()
     assert User.objects.count() == 1
     assert User.objects.get(pk=saved.pk).first_name == "Edited"
+
+
+def test_strawberry_still_resolves_subscription_events_by_a_parameter_named_event():
+    # pass_subscription_events exists because of this: when it fails, strawberry has
+    # changed its resolver and the workaround can go (schema.schema.build_schema).
+    import asyncio
+
+    import strawberry
+
+    @strawberry.type
+    class Query:
+        ok: bool = True
+
+    @strawberry.type
+    class Subscription:
+        @strawberry.subscription
+        async def ticks(self, event: int | None = None) -> int:
+            yield 1
+
+    stock = strawberry.Schema(query=Query, subscription=Subscription)
+
+    async def first(built) -> object:
+        results = await built.subscribe("subscription { ticks(event: 3) }")
+        async for result in results:
+            return result
+
+    failed = asyncio.run(first(stock))
+    assert "multiple values for argument 'event'" in str(failed.errors[0])
+    from internals import pass_subscription_events
+
+    pass_subscription_events(stock)
+    assert asyncio.run(first(stock)).data == {"ticks": 1}
