@@ -22,7 +22,7 @@ from enum import Enum
 import strawberry
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
@@ -54,6 +54,26 @@ class ChangeAction(Enum):
 
 
 TYPE_NAMES = {"TALK": "Talk", "SPEAKER": "Speaker", "EVENT": "Event", "TOPIC": "Topic"}
+
+
+def _released(read):
+    """`read`, then let go of the database connections it took: a subscription lives for
+    hours, and a connection held all that time would be one less for everyone (the pool
+    of 10 ran dry at 10 subscribers before this)."""
+
+    def run(*args, **kwargs):
+        try:
+            return read(*args, **kwargs)
+        finally:
+            for connection in connections.all(initialized_only=True):
+                connection.close()
+
+    return sync_to_async(run)
+
+
+last_change_id = _released(change_log.last_change_id)
+changes_after = _released(change_log.changes_after)
+release_connections = _released(lambda: None)
 SLOW = "This subscription fell behind and was ended; subscribe again with `since`."
 TOO_MANY = "This client holds {limit} subscriptions already; end one first."
 
@@ -137,7 +157,7 @@ class ChangeFeed:
 
     async def attach(self, kinds: frozenset[str] | None, event_id: int | None) -> Subscriber:
         if self.task is None or self.task.done():
-            self.last_id = await sync_to_async(change_log.last_change_id)()
+            self.last_id = await last_change_id()
             self.wake = asyncio.Event()
             self.task = asyncio.get_running_loop().create_task(self.follow())
             self.listener = asyncio.get_running_loop().create_task(self.listen())
@@ -176,7 +196,7 @@ class ChangeFeed:
                 await asyncio.wait_for(self.wake.wait(), settings.CHANGES_POLL_SECONDS)
             self.wake.clear()
             try:
-                found = await sync_to_async(change_log.changes_after)(self.last_id)
+                found = await changes_after(self.last_id)
             except DatabaseError:  # the database is away: try again next tick
                 continue
             for change in found:
@@ -222,9 +242,7 @@ async def follow_changes(
     try:
         cursor = since if since is not None else subscriber.after
         while cursor < subscriber.after:  # what happened while away, from the log
-            missed = await sync_to_async(change_log.changes_after)(
-                cursor, kinds=kinds, event_id=event_id
-            )
+            missed = await changes_after(cursor, kinds=kinds, event_id=event_id)
             missed = [change for change in missed if change.id <= subscriber.after]
             if not missed:
                 break
@@ -269,7 +287,9 @@ class Subscription:
             if parsed is None:
                 raise BadUserInput("`event` is not the ID of an event.", argument="event")
             event_id = parsed[1]
+        await release_connections()  # what the request took before it began
         async for change in follow_changes(info, kinds, event_id, _since(info, since)):
             info.context.loaders = Loaders()  # each change's node as it is now
             info.context.last_change_id = change.id
             yield ChangeType(row=change)
+            await release_connections()  # what delivering it took (its node)

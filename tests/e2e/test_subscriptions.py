@@ -3,6 +3,7 @@ graphql-sse clients (npm, tests/clients) subscribe on one server process, a muta
 goes through another, and the change reaches both; a client that reconnects resumes;
 Redis carries the wake-ups, and its absence delays nothing past a tick."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -223,3 +224,21 @@ def test_subscriptions_pass_the_limits_and_act_for_no_one(transactional_db):
         )
         (answer,) = events_of(anonymous)
         assert answer["data"]["createTopic"]["__typename"] == "OperationInfo"
+
+
+def test_open_subscriptions_hold_no_database_connection(node_clients, token):
+    if not test_database_url().startswith("postgres"):
+        pytest.skip("pools PostgreSQL only")
+    with (
+        running_server(
+            test_database_url(), DATABASE_POOL_SIZE="2", CHANGES_POLL_SECONDS="0.2"
+        ) as base,
+        contextlib.ExitStack() as clients,
+    ):
+        subscribed = [
+            clients.enter_context(subscribe("sse", base, {"types": ["TOPIC"]}, 1)) for _ in range(6)
+        ]
+        time.sleep(1)
+        created = ask(base, CREATE, {"name": "Pool"}, token)["createTopic"]  # still served
+        for client in subscribed:
+            assert client.line()["data"]["changes"]["nodeId"] == created["id"]
