@@ -20,7 +20,7 @@ from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
 from edge import persisted, ratelimit, state
-from edge.protocol import RequestError, json_bytes, request_parameters
+from edge.protocol import GRAPHQL_RESPONSE, JSON, RequestError, json_bytes, request_parameters
 from edge.websocket import AnonymousContext
 from schema.errors import for_client
 from schema.schema import schema
@@ -29,7 +29,11 @@ EVENT_STREAM = "text/event-stream"
 
 
 def wants_events(request: HttpRequest) -> bool:
-    return EVENT_STREAM in request.headers.get("Accept", "")
+    """Whether the client prefers an event stream. Clients that take one result or a
+    stream alike (urql sends `application/graphql-response+json, ..., text/event-stream`)
+    get JSON, which can be cached and persisted."""
+    preferred = request.get_preferred_type([GRAPHQL_RESPONSE, JSON, EVENT_STREAM])
+    return preferred == EVENT_STREAM
 
 
 def _event(name: str, data: bytes = b"", event_id: int | None = None) -> bytes:

@@ -293,6 +293,15 @@ GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION = int(
 GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT = int(
     os.environ.get("GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT", "20")
 )
+# Webhooks (talks.webhooks, `manage.py deliver_webhooks`): the waits between attempts
+# (the last repeated), when a failing change is given up, each attempt's timeout, and
+# whether URLs may point at private addresses (for development only).
+WEBHOOK_RETRY_DELAYS = [
+    float(delay) for delay in env_list("WEBHOOK_RETRY_DELAYS", "1,5,30,120,600,3600")
+]
+WEBHOOK_GIVE_UP_SECONDS = float(os.environ.get("WEBHOOK_GIVE_UP_SECONDS", str(24 * 3600)))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE")
 WEBSOCKET_KEEPALIVE_SECONDS = float(os.environ.get("WEBSOCKET_KEEPALIVE_SECONDS", "15"))
 SSE_KEEPALIVE_SECONDS = float(os.environ.get("SSE_KEEPALIVE_SECONDS", "15"))
 ADMIN_LOGIN_FAILURES = int(os.environ.get("ADMIN_LOGIN_FAILURES", "5"))

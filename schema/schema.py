@@ -8,10 +8,16 @@ from internals import pass_subscription_events
 from schema.errors import InputErrorCodes, for_client, log_unexpected
 from schema.execution import execution_context_class
 from schema.limits import limit_extensions
-from schema.mutations import Mutation
+from schema.mutations import Mutation as CatalogueMutations
 from schema.queries import Query
 from schema.subscriptions import Subscription
 from schema.types import NODE_TYPES
+from schema.webhooks import WebhookMutations
+
+
+@strawberry.type(name="Mutation")
+class Mutation(CatalogueMutations, WebhookMutations):
+    pass
 
 
 class Schema(strawberry.Schema):

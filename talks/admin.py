@@ -9,7 +9,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from internals import mark_saved
 from talks import event_parts, scheduling, search, selectors, services
@@ -23,6 +23,7 @@ from talks.models import (
     TalkSpeaker,
     Topic,
     Track,
+    Webhook,
 )
 
 admin.site.site_header = admin.site.site_title = "Conference talks"
@@ -404,3 +405,44 @@ class PersistedOperationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Webhooks are created and deleted through the API (`createWebhook`); here they are
+    seen with their recent deliveries, and deleted."""
+
+    list_display = ["url", "user", "types", "event_id", "created_at", "done_through"]
+    list_select_related = ["user"]
+    search_fields = ["url", "user__username"]
+    fields = ["url", "user", "types", "event_id", "created_at", "done_through", "recent"]
+    readonly_fields = fields
+    RECENT = 20
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Recent deliveries")
+    def recent(self, obj) -> str:
+        rows = obj.deliveries.order_by("-change_id")[: self.RECENT]
+        return (
+            format_html_join(
+                "",
+                "<div>change {}: {} after {} attempt(s){}</div>",
+                (
+                    (
+                        row.change_id,
+                        row.status,
+                        row.attempts,
+                        f" (last: {row.last_status_code or row.last_error})"
+                        if row.status != "delivered"
+                        else "",
+                    )
+                    for row in rows
+                ),
+            )
+            or "none yet"
+        )

@@ -18,6 +18,7 @@ from talks.models.catalogue import (
 from talks.models.changes import Change, ChangeAction, NodeKind
 from talks.models.kept import CatalogueVersion, RowCount, SearchWord, TalkWords
 from talks.models.schedule import Room, Track
+from talks.models.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
     "ENDS_BEFORE_STARTS",
@@ -27,6 +28,7 @@ __all__ = [
     "CatalogueVersion",
     "Change",
     "ChangeAction",
+    "DeliveryStatus",
     "Event",
     "EventKind",
     "IdempotencyKey",
@@ -44,4 +46,6 @@ __all__ = [
     "TalkWords",
     "Topic",
     "Track",
+    "Webhook",
+    "WebhookDelivery",
 ]
