@@ -243,6 +243,11 @@ class Loaders:
         self.trips = Trips()
         self._loaders: dict[tuple[Callable, Callable], DataLoader] = {}
 
+    @property
+    def used(self) -> bool:
+        """Whether any read was asked for (and may have taken a database connection)."""
+        return bool(self._loaders)
+
     def of(self, read: Callable[[list], dict], default: Callable[[], Any] = NONE) -> DataLoader:
         loader = self._loaders.get((read, default))
         if loader is None:

@@ -72,6 +72,7 @@ def _released(read):
 
 
 last_change_id = _released(change_log.last_change_id)
+objects_by_key = _released(selectors.objects_by_key)
 changes_after = _released(change_log.changes_after)
 release_connections = _released(lambda: None)
 SLOW = "This subscription fell behind and was ended; subscribe again with `since`."
@@ -109,9 +110,7 @@ class ChangeType:
     @strawberry.field(description="The object as it is when delivered; null once deleted.")
     async def node(self, info: Info) -> relay.Node | None:
         node_type = NODE_TYPES[TYPE_NAMES[self.row.kind]]
-        found = await sync_to_async(selectors.objects_by_key)(
-            model_of(node_type), "pk", [self.row.object_id]
-        )
+        found = await objects_by_key(model_of(node_type), "pk", [self.row.object_id])
         obj = found.get(self.row.object_id)
         if obj is not None:
             await prefetch(info.context.loaders, own_fields(info), {node_type: [obj]})
@@ -154,15 +153,20 @@ class ChangeFeed:
         self.task: asyncio.Task | None = None
         self.listener: asyncio.Task | None = None
         self.wake = asyncio.Event()
+        self.starting = asyncio.Lock()
 
     async def attach(self, kinds: frozenset[str] | None, event_id: int | None) -> Subscriber:
-        if self.task is None or self.task.done():
-            self.last_id = await last_change_id()
-            self.wake = asyncio.Event()
-            self.task = asyncio.get_running_loop().create_task(self.follow())
-            self.listener = asyncio.get_running_loop().create_task(self.listen())
-        subscriber = Subscriber(kinds, event_id, self.last_id)
-        self.subscribers.add(subscriber)
+        # One follower whatever the number of subscribers arriving at once: the first
+        # starts it, the others wait for it to know where the log ends.
+        async with self.starting:
+            if self.task is None or self.task.done():
+                self.last_id = await last_change_id()
+                self.wake = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                self.task = loop.create_task(self.follow())
+                self.listener = loop.create_task(self.listen())
+            subscriber = Subscriber(kinds, event_id, self.last_id)
+            self.subscribers.add(subscriber)
         return subscriber
 
     def detach(self, subscriber: Subscriber) -> None:
@@ -292,4 +296,5 @@ class Subscription:
             info.context.loaders = Loaders()  # each change's node as it is now
             info.context.last_change_id = change.id
             yield ChangeType(row=change)
-            await release_connections()  # what delivering it took (its node)
+            if info.context.loaders.used:
+                await release_connections()  # what its node's relations took
