@@ -83,6 +83,34 @@ async function load({ append }) {
   status.textContent = `${current.shown} of ${talks.totalCount} talks`;
 }
 
+// Live: a talk changed elsewhere changes here too; a talk added or removed reloads the
+// list as it is asked for.
+const CHANGES = gql`
+  subscription LiveTalks {
+    changes(types: [TALK]) {
+      action
+      nodeId
+      node {
+        ... on Talk {
+          title
+        }
+      }
+    }
+  }
+`;
+
+client.subscription(CHANGES, {}).subscribe((result) => {
+  const change = result.data?.changes;
+  if (!change) return;
+  if (change.action === "UPDATED" && change.node) {
+    const shown = list.querySelector(`li[data-id="${CSS.escape(change.nodeId)}"] .title`);
+    if (shown) shown.textContent = change.node.title;
+  } else {
+    current = { ...current, endCursor: null, shown: 0 };
+    load({ append: false });
+  }
+});
+
 let typing;
 search.addEventListener("input", () => {
   clearTimeout(typing);

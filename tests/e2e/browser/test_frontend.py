@@ -46,6 +46,12 @@ def shown_titles(page) -> list[str]:
     return page.locator("#talks li .title").all_inner_texts()
 
 
+def is_query(response, api: str) -> bool:
+    return response.url.startswith(f"{api}/graphql/") and (
+        response.request.headers.get("accept") != "text/event-stream"
+    )
+
+
 def open_frontend(page, origin: str, api: str) -> None:
     page.goto(f"{origin}/?{urlencode({'api': f'{api}/graphql/'})}")
 
@@ -75,8 +81,9 @@ def test_the_frontend_lists_searches_and_loads_more(origins, browser_page):
     assert page.record.hosts() == {"127.0.0.1"}
     assert not [line for line in page.record.console if "CORS" in line]
 
-    # Every query went as a persisted GET; the answers are public and cacheable.
-    api_calls = [r for r in page.record.responses if r.url.startswith(f"{api}/graphql/")]
+    # Every query went as a persisted GET; the answers are public and cacheable. (The
+    # list's live changes come over an event stream of their own.)
+    api_calls = [r for r in page.record.responses if is_query(r, api)]
     assert api_calls and {r.request.method for r in api_calls} == {"GET"}
     assert all("persistedQuery" in unquote(r.url) for r in api_calls)
     by_hash = [r for r in api_calls if "query=" not in r.url]
@@ -98,7 +105,7 @@ def test_a_reload_is_answered_by_hash_from_the_cache(origins, browser_page):
     page.reload()
     page.locator("#status").get_by_text("of ").wait_for()
     assert shown_titles(page) == first
-    api_calls = [r for r in page.record.responses if r.url.startswith(f"{api}/graphql/")]
+    api_calls = [r for r in page.record.responses if is_query(r, api)]
     assert api_calls, "the answer came from the network or the browser's HTTP cache"
     assert all("query=" not in r.url for r in api_calls), "the hash alone was enough"
 
@@ -112,3 +119,31 @@ def test_an_origin_the_api_does_not_allow_gets_no_answers(origins, browser_page)
     assert "could not be reached" in page.locator("#status").inner_text()
     assert shown_titles(page) == []
     assert any("blocked by CORS policy" in line for line in page.record.console)
+
+
+def test_a_talk_changed_elsewhere_changes_in_the_open_list(origins, browser_page, staff_user):
+    from talks.tokens import token_create
+
+    api, allowed, _ = origins
+    page = browser_page
+    open_frontend(page, allowed, api)
+    page.locator("#status").get_by_text("of ").wait_for()
+    first = page.locator("#talks li").first
+    talk_id, title = first.get_attribute("data-id"), first.locator(".title").inner_text()
+    page.wait_for_timeout(500)  # the subscription's stream is open by now
+    token = token_create(user=staff_user, name="editor")[1]
+    changed = httpx.post(
+        f"{api}/graphql/",
+        json={
+            "query": "mutation ($id: ID!, $title: String!) { updateTalk(input: "
+            "{id: $id, title: $title}) { __typename } }",
+            "variables": {"id": talk_id, "title": f"{title} (moved to Hall B)"},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert changed["data"]["updateTalk"] == {"__typename": "Talk"}
+    first.locator(".title").get_by_text(f"{title} (moved to Hall B)").wait_for()
+    streams = [
+        r for r in page.record.responses if r.request.headers.get("accept") == "text/event-stream"
+    ]
+    assert streams and streams[0].headers["content-type"] == "text/event-stream"
