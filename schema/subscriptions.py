@@ -137,9 +137,10 @@ class Subscriber:
             return
         try:
             self.queue.put_nowait(change)
-        except asyncio.QueueFull:
+        except asyncio.QueueFull:  # let what waits go, and say so next
             self.behind = True
-            self.queue = asyncio.Queue(1)  # let the rest go now
+            while not self.queue.empty():
+                self.queue.get_nowait()
             self.queue.put_nowait(None)
 
 
@@ -184,8 +185,8 @@ class ChangeFeed:
         import redis.asyncio as redis
 
         while self.subscribers:
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
             try:
-                client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(change_log.WAKE_CHANNEL)
                     async for message in pubsub.listen():
@@ -193,6 +194,8 @@ class ChangeFeed:
                             self.wake.set()
             except (OSError, redis.RedisError):
                 await asyncio.sleep(settings.CHANGES_POLL_SECONDS)
+            finally:
+                await client.aclose()
 
     async def follow(self) -> None:
         while self.subscribers:
