@@ -236,3 +236,23 @@ class RateLimit(SchemaExtension):
             if standing is not None and not standing.allowed:
                 raise GraphQLError(refusal(standing), extensions={"code": RATE_LIMITED})
         yield
+
+
+class ConnectionRateLimit(SchemaExtension):
+    """The same charge for each operation sent over a WebSocket (`edge.websocket`): its
+    cost and its document's CPU, from the bucket of the connection's address, as the
+    anonymous client it is over HTTP."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        limit = settings.GRAPHQL_RATE_LIMIT_ANONYMOUS
+        if context.cost is not None and limit > 0:
+            cost = max(1, context.cost) + math.ceil(context.document_cpu_ms)
+            key = f"talks:rate:address:{context.client or 'unknown'}"
+            shared = _buckets()
+            taken = shared.take(key, limit, cost) if shared else None
+            outcome = await taken if taken is not None else _local.take(key, limit, cost)
+            if outcome is not None and not outcome[0]:
+                standing = Standing(limit=limit, remaining=outcome[1], allowed=False, cost=cost)
+                raise GraphQLError(refusal(standing), extensions={"code": RATE_LIMITED})
+        yield

@@ -4,8 +4,8 @@ connections mode, as the `graphql-sse` client speaks it. A POST (or GET) that ac
 whose `id:` is the change's id in the log, then `event: complete`. A client that
 reconnects with `Last-Event-ID` resumes after that change (as `since:` does).
 
-Like the WebSocket side (`edge.websocket`), it acts for no one and serves what is
-public; the schema's limits hold, the request is charged as a query, and a comment line
+Like the WebSocket side (`edge.websocket`), it acts for no one, serves what is public,
+and runs its schema: the limits hold and each operation is charged as a query; a comment line
 is sent every SSE_KEEPALIVE_SECONDS so that proxies keep an idle stream open.
 """
 
@@ -21,9 +21,8 @@ from strawberry.types import ExecutionResult
 
 from edge import persisted, ratelimit, state
 from edge.protocol import GRAPHQL_RESPONSE, JSON, RequestError, json_bytes, request_parameters
-from edge.websocket import AnonymousContext
+from edge.websocket import AnonymousContext, schema
 from schema.errors import for_client
-from schema.schema import schema
 
 EVENT_STREAM = "text/event-stream"
 
@@ -55,7 +54,7 @@ async def event_stream(request: HttpRequest) -> HttpResponse:
             raise ratelimit.request_error(standing)
     data = request_parameters(request)
     operation = await persisted.operation_of(request, current, data.query, data.extensions)
-    client = ratelimit.client_of(request, current)[0] if current is not None else None
+    client = request.META.get("REMOTE_ADDR")
     context = AnonymousContext(request=request, response=None, client=client)
     context.last_event_id = request.headers.get("Last-Event-ID")
     arguments = {

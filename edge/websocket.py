@@ -6,7 +6,8 @@ A connection needs no credentials, and gets none: its operations act for an anon
 user (a mutation sent over it is refused as over HTTP without a token), so that a page
 on another origin cannot ride a browser's session cookie. Browsers' `Origin` must be
 this host or one of CORS_ALLOWED_ORIGINS. The schema's limits (depth, cost, tokens)
-hold for every operation; a connection holds at most
+hold for every operation, each charged to the client's rate limit (by its address) as
+over HTTP; a connection holds at most
 GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION subscriptions, and is pinged every
 WEBSOCKET_KEEPALIVE_SECONDS.
 """
@@ -18,8 +19,12 @@ from django.urls import path
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from edge.ratelimit import ConnectionRateLimit
 from schema.context import Context
-from schema.schema import schema
+from schema.schema import build_schema
+
+# The schema with the limits every operation passes, and its charge to the client.
+schema = build_schema(extensions=[ConnectionRateLimit])
 
 
 class AnonymousContext(Context):

@@ -242,3 +242,17 @@ def test_open_subscriptions_hold_no_database_connection(node_clients, token):
         created = ask(base, CREATE, {"name": "Pool"}, token)["createTopic"]  # still served
         for client in subscribed:
             assert client.line()["data"]["changes"]["nodeId"] == created["id"]
+
+
+def test_a_subscription_is_charged_to_the_clients_rate_limit(transactional_db):
+    costly = """subscription { changes { node { ... on Topic { talks(first: 50) {
+      edges { node { title } } } } } } }"""
+    with running_server(test_database_url(), GRAPHQL_RATE_LIMIT_ANONYMOUS="20") as base:
+        answer = httpx.post(
+            f"{base}/graphql/",
+            json={"query": costly},
+            headers={"Accept": "text/event-stream"},
+            timeout=30,
+        )
+        (result,) = events_of(answer)
+        assert result["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
