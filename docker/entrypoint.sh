@@ -12,6 +12,9 @@ case "${1:-web}" in
     # (imports, migrations) run without the ceiling. Not applied through PgBouncer,
     # which drops startup options: set it on the database role there instead.
     export DATABASE_STATEMENT_TIMEOUT_MS="${DATABASE_STATEMENT_TIMEOUT_MS:-10000}"
+    # The workers' metrics, added up by any of them on a scrape; emptied at each start.
+    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/prometheus}"
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
     exec gunicorn project.asgi:application \
       --worker-class uvicorn_worker.UvicornWorker \
       --workers "${WEB_CONCURRENCY:-4}" \

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from edge import caching, ratelimit, state
+from edge import caching, metrics, ratelimit, state
 from talks import calendar, frab, selectors
 
 ICS = "text/calendar; charset=utf-8"
@@ -98,8 +98,10 @@ async def feed(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     media_type, _, filename = FEEDS[name]
     tag, found, body = await sync_to_async(_answer)(request, name, slug)
     if found is caching.NOT_MODIFIED:
+        metrics.CACHE_HITS.labels("not_modified").inc()
         return caching.not_modified(tag)
     if found is not None:
+        metrics.CACHE_HITS.labels("answer").inc()
         response = HttpResponse(found.body, content_type=found.content_type)
         return caching.mark_public(response, tag)
     if body is None:

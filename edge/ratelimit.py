@@ -37,6 +37,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 
+from edge import metrics
 from edge.protocol import RequestError, is_shared
 from edge.shared import Outage
 from edge.state import RequestState
@@ -193,6 +194,8 @@ def owed(state: RequestState, cost: int, document_cpu_ms: float) -> int:
 
 
 def refusal(standing: Standing) -> str:
+    """What a refused client is told (every refusal comes by here, so it is counted)."""
+    metrics.RATE_LIMITED.inc()
     return (
         f"This client's rate limit is {standing.limit:,} query-cost points a minute; this "
         f"request costs {standing.cost:,} and {math.floor(standing.remaining):,} are left. "

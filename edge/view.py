@@ -32,6 +32,7 @@ from edge import caching, persisted, ratelimit, sse, state
 from edge.context import RequestContext, authenticate
 from edge.graphiql import graphiql_page
 from edge.logs import OperationLog
+from edge.metrics import OperationMetrics
 from edge.protocol import (
     DATABASE_DOWN,
     GRAPHQL_RESPONSE,
@@ -207,5 +208,5 @@ class GraphQLView(AsyncGraphQLView):
 def graphql_view():
     """The view of /graphql/, serving the schema with the edge's own extensions: the
     request's log line, rate limits and read routing."""
-    schema = build_schema(extensions=[OperationLog, RateLimit, ReadRouting])
+    schema = build_schema(extensions=[OperationLog, OperationMetrics, RateLimit, ReadRouting])
     return GraphQLView.for_settings(schema)

@@ -280,6 +280,10 @@ GRAPHQL_CACHE_MAX_BYTES = int(os.environ.get("GRAPHQL_CACHE_MAX_BYTES", str(256 
 
 # The admin's login (edge/login.py): failed logins allowed per username and per
 # address before further logins wait out the lockout.
+# Who may scrape GET /metrics (edge.metrics): the bearer of this token, or these
+# addresses; nobody when both are empty.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 # How long the change log keeps a change (talks.changes; `manage.py prune_changes`).
 CHANGES_RETENTION_DAYS = int(os.environ.get("CHANGES_RETENTION_DAYS", "30"))
 # Subscriptions (schema.subscriptions): how often each process reads the log when no

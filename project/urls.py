@@ -7,6 +7,7 @@ from django.views.static import serve
 from edge.feeds import feed
 from edge.health import healthz, readyz
 from edge.login import ThrottledLoginForm
+from edge.metrics import metrics_view
 from edge.view import graphql_view
 
 admin.site.login_form = ThrottledLoginForm
@@ -16,6 +17,7 @@ urlpatterns = [
     path("graphql/", graphql_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     re_path(
         r"^events/(?P<slug>[-\w]+)/(?P<name>schedule\.(?:ics|xml|json))$", feed, name="event-feed"
     ),

@@ -112,6 +112,10 @@ class DataLoader:
         batch.done.set_result(None)
 
 
+# Called with (the read, the number of keys) after each batch: the edge's metrics.
+BATCH_OBSERVERS: list[Callable[[Any, int], None]] = []
+
+
 class Trips:
     """Takes the batches of a request's DataLoaders to the worker thread: all the batches
     that close together (a page's speakers and topics, say) in one trip."""
@@ -138,6 +142,8 @@ class Trips:
                 loader._finish(batch, None, error)
             raise
         for (loader, batch), (found, error) in zip(batches, outcomes, strict=True):
+            for observe in BATCH_OBSERVERS:
+                observe(loader._fetch, len(batch.keys))
             try:
                 loader._finish(batch, found, error)
             except Exception as failed:  # a batch left unfinished would hang its request

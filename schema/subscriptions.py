@@ -144,6 +144,10 @@ class Subscriber:
             self.queue.put_nowait(None)
 
 
+# Called with +1 or -1 as subscriptions open and close: the edge's metrics.
+OPEN_OBSERVERS: list = []
+
+
 class ChangeFeed:
     """The process's reader of the change log, while anyone subscribes."""
 
@@ -168,9 +172,14 @@ class ChangeFeed:
                 self.listener = loop.create_task(self.listen())
             subscriber = Subscriber(kinds, event_id, self.last_id)
             self.subscribers.add(subscriber)
+        for observe in OPEN_OBSERVERS:
+            observe(1)
         return subscriber
 
     def detach(self, subscriber: Subscriber) -> None:
+        if subscriber in self.subscribers:
+            for observe in OPEN_OBSERVERS:
+                observe(-1)
         self.subscribers.discard(subscriber)
         if not self.subscribers and self.task is not None:
             self.task.cancel()

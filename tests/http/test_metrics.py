@@ -1,0 +1,76 @@
+"""GET /metrics: the Prometheus text format, for its token or its addresses only, with
+operations counted by a bounded set of names."""
+
+import uuid
+
+import pytest
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+
+from talks.models import PersistedOperation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scrape(settings):
+    settings.METRICS_TOKEN = "metrics-secret"
+
+    def read() -> dict:
+        answer = Client().get("/metrics", headers={"Authorization": "Bearer metrics-secret"})
+        assert answer.status_code == 200
+        assert answer["Content-Type"].startswith("text/plain; version=")
+        samples = {}
+        for family in text_string_to_metric_families(answer.content.decode()):
+            for sample in family.samples:
+                samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return samples
+
+    return read
+
+
+def counted(samples: dict, name: str, **labels) -> float:
+    return sum(
+        value
+        for (sample, sample_labels), value in samples.items()
+        if sample == name and all(dict(sample_labels).get(k) == v for k, v in labels.items())
+    )
+
+
+def post(query: str) -> None:
+    Client().post("/graphql/", {"query": query}, "application/json")
+
+
+def test_metrics_are_refused_to_anyone_without_the_token_or_an_allowed_address(settings):
+    settings.METRICS_TOKEN = "metrics-secret"
+    assert Client().get("/metrics").status_code == 404
+    wrong = {"Authorization": "Bearer guess"}
+    assert Client().get("/metrics", headers=wrong).status_code == 404
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
+    assert Client().get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
+def test_operations_are_counted_by_registered_name_and_others_as_other(scrape, settings):
+    import edge.metrics
+
+    PersistedOperation.objects.create(
+        name="TopicList", sha256="0" * 64, query="query TopicList { topics { totalCount } }"
+    )
+    edge.metrics._registered = (0.0, frozenset())  # read the registry again
+    before = scrape()
+    post("query TopicList { topics(first: 1) { totalCount } }")
+    for _ in range(50):  # names a client makes up add no label values
+        post(f"query Made{uuid.uuid4().hex} {{ topics(first: 1) {{ totalCount }} }}")
+    post("{ nope }")
+    after = scrape()
+    ops = "graphql_operations_total"
+    for labels, expected in (
+        ({"operation": "TopicList", "type": "query", "outcome": "ok"}, 1),
+        ({"operation": "other", "type": "query", "outcome": "ok"}, 50),
+    ):
+        assert counted(after, ops, **labels) - counted(before, ops, **labels) == expected
+    names = {dict(labels)["operation"] for (name, labels) in after if name == ops}
+    assert names <= {"TopicList", "other"}
+    cost = "graphql_query_cost_count"
+    assert counted(after, cost) - counted(before, cost) >= 51
+    assert counted(after, "dataloader_batch_size_count") >= 0
