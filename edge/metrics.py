@@ -8,7 +8,10 @@ registry answers.
 
 Operation names are labels only when they are registered (`register_operations`): any
 other operation counts as `other`, so no client can grow the label space by inventing
-names. `/metrics` answers only `Authorization: Bearer $METRICS_TOKEN` or an address in
+names. The registered names are read at a worker's start and at each scrape, never on a
+request's path, so a name registered since shows from the next scrape on.
+
+`/metrics` answers only `Authorization: Bearer $METRICS_TOKEN` or an address in
 METRICS_ALLOWED_IPS; anyone else gets a 404, as if it were not there.
 """
 
@@ -16,8 +19,8 @@ import hmac
 import os
 import time
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -70,26 +73,18 @@ SUBSCRIPTIONS = Gauge(
     multiprocess_mode="livesum",
 )
 
-_registered: tuple[float, frozenset[str]] = (0.0, frozenset())
-REGISTERED_TTL = 60.0
+# The names of registered operations, as the last scrape (or the process's start) read
+# them: the request path reads this set and never the database.
+registered: frozenset[str] = frozenset()
 
 
-def registered_names() -> frozenset[str]:
-    """The names of registered operations, read again at most once a minute."""
-    global _registered
-    read_at, names = _registered
-    if time.monotonic() - read_at > REGISTERED_TTL:
-        names = frozenset(
-            PersistedOperation.objects.exclude(name="").values_list("name", flat=True)
-        )
-        _registered = (time.monotonic(), names)
-    return names
-
-
-async def registered_names_async() -> frozenset[str]:
-    if time.monotonic() - _registered[0] <= REGISTERED_TTL:
-        return _registered[1]
-    return await sync_to_async(registered_names)()
+def refresh_registered_names() -> None:
+    global registered
+    try:
+        names = PersistedOperation.objects.exclude(name="").values_list("name", flat=True)
+        registered = frozenset(names)
+    except DatabaseError:  # the database is away: keep what we had
+        pass
 
 
 def operation_name(name: str | None, registered: frozenset[str]) -> str:
@@ -106,7 +101,7 @@ def record_operation(name: str, kind: str, outcome: str, seconds: float, cost: i
 class OperationMetrics(SchemaExtension):
     """Counts each operation: by name if registered, type, outcome, duration and cost."""
 
-    async def on_operation(self):
+    def on_operation(self):
         began = time.perf_counter()
         try:
             yield
@@ -117,7 +112,7 @@ class OperationMetrics(SchemaExtension):
                 result = self.execution_context.result
                 outcome = "error" if result is not None and result.errors else "ok"
                 record_operation(
-                    operation_name(name, await registered_names_async()),
+                    operation_name(name, registered),
                     kind,
                     outcome,
                     time.perf_counter() - began,
@@ -145,6 +140,7 @@ def _allowed(request: HttpRequest) -> bool:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         raise Http404
+    refresh_registered_names()  # a name registered since shows from the next operation
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
