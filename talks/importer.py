@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from functools import partial
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -262,32 +263,14 @@ class Importer:
         model = MODELS[kind]
         by_slug = self._latest_byslug_of(batch)
         existing = model.objects.in_bulk(list(by_slug), field_name="slug")
-        to_create, to_update, changed_fields = [], [], set()
-        for slug, pending in by_slug.items():
-            try:
-                values = column_values(kind, pending.record)
-                obj = existing.get(slug)
-                if obj is None:
-                    obj = model(slug=slug, **values)
-                    _check(obj)
-                    to_create.append(obj)
-                    continue
-                changed = _differences(obj, values)
-                if not changed:
-                    self.report.unchanged[kind] += 1
-                    continue
-                self._change(obj, values, changed)
-                to_update.append(obj)
-                changed_fields.update(changed)
-            except RecordError as error:
-                self.bad(pending, str(error))
-        model.objects.bulk_create(to_create)
-        if to_update:
-            model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
-            if "name" in changed_fields:
-                self.search.add(talks_naming(model, [obj.pk for obj in to_update]))
-        self.report.created[kind] += len(to_create)
-        self.report.updated[kind] += len(to_update)
+
+        def read(slug: str, pending: Pending):
+            return {"slug": slug}, column_values(kind, pending.record)
+
+        rows = [(slug, pending, partial(read, slug, pending)) for slug, pending in by_slug.items()]
+        updated, changed_fields = self._upsert(kind, model, rows, existing)
+        if "name" in changed_fields:
+            self.search.add(talks_naming(model, [obj.pk for obj in updated]))
 
     def _parts(self, kind: str, batch: list[Pending]) -> None:
         """Rooms or tracks, each known by its event's slug and its own."""
@@ -308,15 +291,30 @@ class Importer:
                 event_id__in=list(events.values()), slug__in={s for _, s in keyed}
             )
         }
+
+        def read(event_slug: str, slug: str, pending: Pending):
+            if event_slug not in events:
+                raise RecordError(f"refers to unknown event {event_slug!r}")
+            identity = {"event_id": events[event_slug], "slug": slug}
+            return identity, part_values(kind, pending.record)
+
+        rows = [
+            ((events.get(event_slug), slug), pending, partial(read, event_slug, slug, pending))
+            for (event_slug, slug), pending in keyed.items()
+        ]
+        self._upsert(kind, model, rows, existing)
+
+    def _upsert(self, kind: str, model, rows: list, existing: dict) -> tuple[list, set]:
+        """Create or update rows of `model`: each of `rows` is (its key in `existing`, the
+        record, a read giving the new row's identifying fields and its column values or
+        raising RecordError). The updated rows and the fields that changed."""
         to_create, to_update, changed_fields = [], [], set()
-        for (event_slug, slug), pending in keyed.items():
+        for key, pending, read in rows:
             try:
-                if event_slug not in events:
-                    raise RecordError(f"refers to unknown event {event_slug!r}")
-                values = part_values(kind, pending.record)
-                obj = existing.get((events[event_slug], slug))
+                identity, values = read()
+                obj = existing.get(key)
                 if obj is None:
-                    obj = model(event_id=events[event_slug], slug=slug, **values)
+                    obj = model(**identity, **values)
                     _check(obj)
                     to_create.append(obj)
                     continue
@@ -334,6 +332,7 @@ class Importer:
             model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
         self.report.created[kind] += len(to_create)
         self.report.updated[kind] += len(to_update)
+        return to_update, changed_fields
 
     def _talk_records(self, batch: list[Pending]) -> list["TalkRecord"]:
         records = []
