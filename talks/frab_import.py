@@ -204,18 +204,31 @@ def _upsert_event(root: Element, slug: str | None) -> Event:
     return services.event_update(event, **fields)
 
 
-def _part(model: type, writes: event_parts.EventParts, event: Event, name: str, **fields):
-    slug = slugify(name)[:100] or model._meta.model_name
-    found = model.objects.filter(event=event, slug=slug).first()
-    if found is None:
-        return writes.create(event=event.pk, name=name, slug=slug, **fields)
-    return found
+class Known:
+    """The event's rooms and tracks and the speakers an import has met, by name: each
+    looked up (or created) once, not once per talk that names it."""
 
+    def __init__(self, event: Event) -> None:
+        self.event, self.found = event, {}
 
-def _speaker(name: str) -> Speaker:
-    slug = slugify(name)[:255] or "speaker"
-    found = Speaker.objects.filter(slug=slug).first()
-    return found or services.speaker_create(name=name, slug=slug)
+    def part(self, model: type, name: str, **fields) -> int:
+        key = (model, name)
+        if key not in self.found:
+            writes = event_parts.ROOMS if model is Room else event_parts.TRACKS
+            slug = slugify(name)[:100] or model._meta.model_name
+            found = model.objects.filter(event=self.event, slug=slug).first()
+            if found is None:
+                found = writes.create(event=self.event.pk, name=name, slug=slug, **fields)
+            self.found[key] = found.pk
+        return self.found[key]
+
+    def speaker(self, name: str) -> int:
+        key = (Speaker, name)
+        if key not in self.found:
+            slug = slugify(name)[:255] or "speaker"
+            found = Speaker.objects.filter(slug=slug).first()
+            self.found[key] = (found or services.speaker_create(name=name, slug=slug)).pk
+        return self.found[key]
 
 
 def import_frab(source: str, *, event_slug: str | None = None, strict: bool = False) -> FrabReport:
@@ -226,26 +239,28 @@ def import_frab(source: str, *, event_slug: str | None = None, strict: bool = Fa
         event = _upsert_event(root, event_slug)
         report.event = event.slug
         conference = root.find("conference")
+        known = Known(event)
         rooms = dict.fromkeys(room.get("name", "") for room in root.iter("room"))
         for position, name in enumerate(rooms):
             if name:
-                _part(Room, event_parts.ROOMS, event, name, position=position)
+                known.part(Room, name, position=position)
         for track in conference.iter("track") if conference is not None else ():
             name = (track.get("name") or track.text or "").strip()
             if name:
-                _part(Track, event_parts.TRACKS, event, name, color=track.get("color") or None)
+                known.part(Track, name, color=track.get("color") or None)
         for read in _talks(root, _text(conference, "acronym") or event.slug, event.timezone):
             if isinstance(read, str):
                 if strict:
                     raise FrabError(read)
                 report.skipped.append(read)
                 continue
-            _import_talk(read, event, report, strict)
+            _import_talk(read, known, report, strict)
     return report
 
 
-def _import_talk(read: FrabTalk, event: Event, report: FrabReport, strict: bool) -> None:
-    speakers = [_speaker(name).pk for name in read.persons]
+def _import_talk(read: FrabTalk, known: Known, report: FrabReport, strict: bool) -> None:
+    event = known.event
+    speakers = [known.speaker(name) for name in read.persons]
     fields = {
         "title": read.title,
         "kind": read.kind,
@@ -258,14 +273,13 @@ def _import_talk(read: FrabTalk, event: Event, report: FrabReport, strict: bool)
         fields["recorded_on"] = read.start.astimezone(event.zone).date()
     slot: dict = {}
     if read.start is not None and read.minutes:
-        room = _part(Room, event_parts.ROOMS, event, read.room) if read.room else None
         slot = {
             "start": read.start,
             "end": read.start + datetime.timedelta(minutes=read.minutes),
-            "room": room.pk if room else None,
+            "room": known.part(Room, read.room) if read.room else None,
         }
     if read.track:
-        slot["track"] = _part(Track, event_parts.TRACKS, event, read.track).pk
+        slot["track"] = known.part(Track, read.track)
     existing = Talk.objects.filter(slug=read.slug).first()
     try:
         with transaction.atomic():
