@@ -9,6 +9,9 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from asgiref.sync import iscoroutinefunction
 from django.db.backends.signals import connection_created
@@ -17,6 +20,7 @@ from django.utils.decorators import sync_and_async_middleware
 from strawberry.extensions import SchemaExtension
 
 from edge import state as request_state
+from edge import tracing
 from edge.protocol import is_shared
 from schema.errors import operation_label
 
@@ -94,7 +98,24 @@ def _request_id(request) -> str:
     return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-def _finish(request, response, state: request_state.RequestState) -> None:
+@contextmanager
+def _request(request) -> Iterator[tuple[request_state.RequestState, Any]]:
+    """The request's state, and its server span when tracing is on (whose trace id is
+    then the request's id)."""
+    if tracing.tracer is None:
+        with request_state.request(_request_id(request)) as state:
+            yield state, None
+    else:
+        with (
+            tracing.http_span(request) as span,
+            request_state.request(tracing.trace_id(span)) as state,
+        ):
+            yield state, span
+
+
+def _finish(request, response, state: request_state.RequestState, span) -> None:
+    if span is not None:
+        tracing.end_http_span(span, request, response.status_code)
     if not is_shared(response):
         response["X-Request-ID"] = state.request_id
     if request.path not in QUIET_PATHS or response.status_code >= 400:
@@ -122,22 +143,22 @@ def _log(request, response, state: request_state.RequestState) -> None:
 
 @sync_and_async_middleware
 def request_log_middleware(get_response):
-    """Begins each request's state, with its id (X-Request-ID, or a new one), and logs
-    how the request went."""
+    """Begins each request's state, with its id (X-Request-ID, or a new one; the trace
+    id when tracing is on), and logs how the request went."""
     if iscoroutinefunction(get_response):
 
         async def middleware(request):
-            with request_state.request(_request_id(request)) as state:
+            with _request(request) as (state, span):
                 response = await get_response(request)
-                _finish(request, response, state)
+                _finish(request, response, state, span)
                 return response
 
     else:
 
         def middleware(request):
-            with request_state.request(_request_id(request)) as state:
+            with _request(request) as (state, span):
                 response = get_response(request)
-                _finish(request, response, state)
+                _finish(request, response, state, span)
                 return response
 
     return middleware

@@ -120,12 +120,7 @@ class OperationMetrics(SchemaExtension):
                 )
 
 
-def _loader_name(read) -> str:
-    fetch = getattr(read, "fetch", None) or getattr(read, "model", None) or read
-    return getattr(fetch, "__name__", None) or type(read).__name__
-
-
-loaders.BATCH_OBSERVERS.append(lambda read, size: BATCHES.labels(_loader_name(read)).observe(size))
+loaders.BATCH_OBSERVERS.append(lambda name, size: BATCHES.labels(name).observe(size))
 subscriptions.OPEN_OBSERVERS.append(lambda change: SUBSCRIPTIONS.inc(change))
 
 

@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import async_only_middleware
 
-from edge import caching, metrics, persisted, ratelimit, state
+from edge import caching, metrics, persisted, ratelimit, state, tracing
 from edge.protocol import (
     RequestError,
     database_unavailable,
@@ -53,10 +53,12 @@ async def public_answer(request: HttpRequest, current: state.RequestState) -> Ht
     current.public = caching.PublicRead(tag, version)
     if found is caching.NOT_MODIFIED:
         metrics.CACHE_HITS.labels("not_modified").inc()
+        tracing.cached_answer("not_modified", identity)
         return caching.not_modified(tag)
     if found is None:
         return None
     metrics.CACHE_HITS.labels("answer").inc()
+    tracing.cached_answer("answer", identity)
     return caching.mark_public(HttpResponse(found.body, content_type=found.content_type), tag)
 
 

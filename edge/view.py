@@ -47,6 +47,7 @@ from edge.protocol import (
 from edge.ratelimit import RateLimit
 from edge.replicas import replicas
 from edge.routing import ReadRouting
+from edge.tracing import OperationTracing
 from schema.errors import INTERNAL_SERVER_ERROR
 from schema.schema import build_schema
 
@@ -207,6 +208,9 @@ class GraphQLView(AsyncGraphQLView):
 
 def graphql_view():
     """The view of /graphql/, serving the schema with the edge's own extensions: the
-    request's log line, rate limits and read routing."""
-    schema = build_schema(extensions=[OperationLog, OperationMetrics, RateLimit, ReadRouting])
+    request's log line, metrics, rate limits, read routing and traces."""
+    schema = build_schema(
+        extensions=[OperationLog, OperationMetrics, RateLimit, ReadRouting],
+        around=[OperationTracing],
+    )
     return GraphQLView.for_settings(schema)

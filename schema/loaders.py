@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -112,8 +113,17 @@ class DataLoader:
         batch.done.set_result(None)
 
 
-# Called with (the read, the number of keys) after each batch: the edge's metrics.
-BATCH_OBSERVERS: list[Callable[[Any, int], None]] = []
+# Called with (the loader's name, the number of keys) after each batch: the edge's metrics.
+BATCH_OBSERVERS: list[Callable[[str, int], None]] = []
+# Wraps each batch's fetch on the worker thread when set, called with (the loader's
+# name, its keys): the edge's traces, whose SQL spans it becomes the parent of.
+batch_scope: Callable[[str, list], AbstractContextManager] | None = None
+
+
+def loader_name(fetch: Any) -> str:
+    """A loader's name, for metrics and traces: its read's function or model."""
+    read = getattr(fetch, "fetch", None) or getattr(fetch, "model", None) or fetch
+    return getattr(read, "__name__", None) or type(read).__name__
 
 
 class Trips:
@@ -143,7 +153,7 @@ class Trips:
             raise
         for (loader, batch), (found, error) in zip(batches, outcomes, strict=True):
             for observe in BATCH_OBSERVERS:
-                observe(loader._fetch, len(batch.keys))
+                observe(loader_name(loader._fetch), len(batch.keys))
             try:
                 loader._finish(batch, found, error)
             except Exception as failed:  # a batch left unfinished would hang its request
@@ -154,9 +164,14 @@ def _fetch_each(
     batches: list[tuple[DataLoader, _Batch]],
 ) -> list[tuple[dict | None, Exception | None]]:
     outcomes: list[tuple[dict | None, Exception | None]] = []
+    scope = batch_scope
     for loader, batch in batches:
         try:
-            outcomes.append((loader._fetch(batch.keys), None))
+            if scope is None:
+                outcomes.append((loader._fetch(batch.keys), None))
+            else:
+                with scope(loader_name(loader._fetch), batch.keys):
+                    outcomes.append((loader._fetch(batch.keys), None))
         except Exception as error:
             outcomes.append((None, error))
     return outcomes

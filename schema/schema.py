@@ -40,15 +40,18 @@ class Schema(strawberry.Schema):
         return result
 
 
-def build_schema(*, extensions: list[type[SchemaExtension]] = ()) -> Schema:
+def build_schema(
+    *, extensions: list[type[SchemaExtension]] = (), around: list[type[SchemaExtension]] = ()
+) -> Schema:
     """The schema, with `extensions` run after its own (input error codes, then the
-    limits); the HTTP edge serves it with its own (`edge.view.graphql_view`)."""
+    limits) and `around` them all; the HTTP edge serves it with its own
+    (`edge.view.graphql_view`)."""
     built = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=list(NODE_TYPES.values()),
-        extensions=[InputErrorCodes, *limit_extensions(), *extensions],
+        extensions=[*around, InputErrorCodes, *limit_extensions(), *extensions],
         execution_context_class=execution_context_class(),
     )
     pass_subscription_events(built)  # Subscription.changes takes `event:`
