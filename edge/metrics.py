@@ -32,8 +32,12 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from strawberry.extensions import SchemaExtension
 
+from edge import pool_metrics  # noqa: F401  (the pools' gauges: served with these)
+from edge.replicas import replicas
 from schema import loaders, subscriptions
 from schema.errors import operation_label
 from talks.models import PersistedOperation
@@ -71,6 +75,11 @@ SUBSCRIPTIONS = Gauge(
     "graphql_subscriptions_open",
     "Open subscriptions.",
     multiprocess_mode="livesum",
+)
+ROUTING = Counter(
+    "graphql_read_routing_total",
+    "Where operations read from, with replicas configured, and why (edge.routing).",
+    ["database", "reason"],
 )
 
 # The names of registered operations, as the last scrape (or the process's start) read
@@ -124,6 +133,31 @@ loaders.BATCH_OBSERVERS.append(lambda name, size: BATCHES.labels(name).observe(s
 subscriptions.OPEN_OBSERVERS.append(lambda change: SUBSCRIPTIONS.inc(change))
 
 
+class ReplicaCollector(Collector):
+    """Each replica's health and lag as this process last checked them (every process
+    checks each replica every DATABASE_REPLICA_CHECK_SECONDS, so any one of them can say)."""
+
+    def collect(self):
+        up = GaugeMetricFamily(
+            "database_replica_up", "Whether a replica is in rotation.", labels=["database"]
+        )
+        lag = GaugeMetricFamily(
+            "database_replica_lag_seconds",
+            "How far behind the primary a replica replays, at its last check.",
+            labels=["database"],
+        )
+        for alias in replicas.aliases:
+            standing = replicas.standing(alias)
+            up.add_metric([alias], 1 if standing.healthy else 0)
+            if standing.lag_seconds is not None:
+                lag.add_metric([alias], standing.lag_seconds)
+        return [up, lag]
+
+
+REPLICAS = ReplicaCollector()
+DEFAULT_REGISTRY.register(REPLICAS)
+
+
 def _allowed(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     sent = request.headers.get("Authorization", "")
@@ -139,6 +173,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        registry.register(REPLICAS)
     else:
         registry = DEFAULT_REGISTRY
     response = HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

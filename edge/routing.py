@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from edge import metrics
 from edge.replicas import replicas
 from edge.shared import Outage, shared_cache
 from edge.state import RequestState
@@ -99,9 +100,20 @@ class ReadRouting(SchemaExtension):
             return
         alias, key = None, client_key(request, state)
         kind = context.operation_type
-        if kind is OperationType.QUERY and (key is None or not await _is_pinned(key)):
+        if kind is not OperationType.QUERY:
+            reason = kind.value  # a mutation: writes and reads on the primary
+        elif key is not None and await _is_pinned(key):
+            reason = "pinned"  # its client wrote a moment ago
+        else:
             alias = await replica_for(state)
+            if alias is not None:
+                reason = "query"
+            elif state.primary_only:
+                reason = "replica_failed"  # it failed this very query: now on the primary
+            else:
+                reason = "no_replica_ready"  # none healthy, or behind a public GET's version
         state.database, state.reads_from = alias or "primary", alias
+        metrics.ROUTING.labels(state.database, reason).inc()
         try:
             yield
         finally:

@@ -6,12 +6,14 @@ settings, so sizes and timeouts are the test's, and nothing is shared with other
 """
 
 import itertools
+import threading
 import time
 
 import pytest
 from dj_db_conn_pool.core import pool_container
 from django.db import OperationalError, connection
 from django.db.utils import load_backend
+from prometheus_client import REGISTRY
 
 pytestmark = [
     pytest.mark.django_db,
@@ -132,3 +134,35 @@ def test_connections_to_another_database_do_not_come_from_the_old_pool(pools):
     with pool.request().cursor() as cursor:
         cursor.execute("SELECT current_database()")
         assert cursor.fetchone() == ("postgres",)
+
+
+def test_the_metrics_say_how_many_connections_are_in_use_and_how_many_requests_wait(pools):
+    pool = pools(1, timeout=10)
+
+    def gauge(name: str) -> float:
+        return REGISTRY.get_sample_value(name, {"database": pool.alias}) or 0
+
+    first = pool.request()
+    assert gauge("database_pool_connections_in_use") == 1
+    release = threading.Event()
+
+    def another_request() -> None:  # a connection is closed on the thread that opened it
+        wrapper = pool.request()
+        release.wait(timeout=10)
+        pool.opened.remove(wrapper)
+        wrapper.close()
+
+    second = threading.Thread(target=another_request)
+    second.start()
+    deadline = time.monotonic() + 10
+    while gauge("database_pool_waiting") != 1:
+        assert time.monotonic() < deadline, "the second request never waited"
+        time.sleep(0.02)
+    first.close()
+    while gauge("database_pool_waiting") != 0:
+        assert time.monotonic() < deadline, "the second request never got the connection"
+        time.sleep(0.02)
+    assert gauge("database_pool_connections_in_use") == 1
+    release.set()
+    second.join(timeout=10)
+    assert gauge("database_pool_connections_in_use") == 0

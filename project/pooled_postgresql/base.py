@@ -14,6 +14,8 @@ What this module adds to the library, in one place:
   SQLAlchemy TimeoutError the library raises (an internal error, 500);
 - a pool is for one set of connection parameters: when they change for an alias (the
   test runner renames the database), the old pool is closed, not reused;
+- it says how many connections are in use and how many requests wait for one
+  (`edge.pool_metrics`);
 - the library picks its SQLAlchemy dialect by what is installed; we run psycopg2 and
   refuse to start on any other.
 """
@@ -24,6 +26,8 @@ from dj_db_conn_pool.backends.postgresql import base as pooled
 from dj_db_conn_pool.core import pool_container
 from django.core.exceptions import ImproperlyConfigured
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from edge.pool_metrics import POOL_IN_USE, POOL_SIZE, POOL_WAITING
 
 if pooled.DatabaseWrapper.SQLAlchemyDialect.driver != "psycopg2":
     raise ImproperlyConfigured(
@@ -42,12 +46,29 @@ class DatabaseWrapper(pooled.DatabaseWrapper):
                 with pool_container.lock:
                     if (stale := pool_container.pop(self.alias, None)) is not None:
                         stale.dispose()
+            if self.alias not in _pool_parameters:
+                size = self.settings_dict.get("POOL_OPTIONS", {}).get("POOL_SIZE", 0)
+                POOL_SIZE.labels(self.alias).set(size)
             _pool_parameters[self.alias] = dict(conn_params)
+        waiting = POOL_WAITING.labels(self.alias)
+        waiting.inc()
         try:
-            return super().get_new_connection(conn_params)
+            connection = super().get_new_connection(conn_params)
         except PoolTimeout as error:
             options = self.settings_dict.get("POOL_OPTIONS", {})
             raise self.Database.OperationalError(
                 f"every connection of the pool of {self.alias!r} "
                 f"({options.get('POOL_SIZE')}) stayed in use for {options.get('TIMEOUT')} s"
             ) from error
+        finally:
+            waiting.dec()
+        POOL_IN_USE.labels(self.alias).inc()
+        return connection
+
+    def _close(self):
+        if self.connection is None:
+            return super()._close()
+        try:
+            return super()._close()  # back to the pool
+        finally:
+            POOL_IN_USE.labels(self.alias).dec()

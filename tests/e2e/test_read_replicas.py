@@ -10,6 +10,7 @@ import uuid
 import httpx
 import pytest
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import ROOT, running_server
 from tests.e2e.replication import StreamingPair, available
@@ -63,6 +64,7 @@ def cluster(tmp_path_factory):
             "DATABASE_REPLICA_MAX_LAG_SECONDS": str(MAX_LAG),
             "DATABASE_REPLICA_CHECK_SECONDS": str(CHECK),
             "DATABASE_REPLICA_PIN_SECONDS": str(PIN),
+            "METRICS_TOKEN": "scrape",
         }
         with running_server(pair.primary.url, output=log, **env) as base:
             yield pair, base, secret, log
@@ -212,3 +214,40 @@ def test_a_stopped_replica_fails_no_request(cluster, tmp_path):
     lines = log.read_text()
     assert '"problem": "OperationalError during a query"' in lines
     assert lines.count('"message": "replica out of rotation"') == 1  # then it stayed out
+
+
+def scrape(base: str) -> dict:
+    answer = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer scrape"}, timeout=10)
+    assert answer.status_code == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_say_where_operations_read_and_how_the_replica_stands(cluster):
+    pair, base, secret, _ = cluster
+    pair.caught_up()
+    time.sleep(CHECK * 2)  # the replica's next check finds it caught up
+
+    def routed(samples: dict, database: str, reason: str) -> float:
+        key = (("database", database), ("reason", reason))
+        return samples.get(("graphql_read_routing_total", key), 0)
+
+    before = scrape(base)
+    ask(base, TALKS)
+    ask(base, CREATE_TOPIC, {"name": f"Metric {uuid.uuid4().hex[:8]}"}, secret)
+    ask(base, TALKS, token=secret)  # its client just wrote: pinned to the primary
+    after = scrape(base)
+    assert routed(after, "replica-1", "query") - routed(before, "replica-1", "query") == 1
+    assert routed(after, "primary", "mutation") - routed(before, "primary", "mutation") == 1
+    assert routed(after, "primary", "pinned") - routed(before, "primary", "pinned") == 1
+    replica = (("database", "replica-1"),)
+    assert after[("database_replica_up", replica)] == 1
+    assert 0 <= after[("database_replica_lag_seconds", replica)] <= MAX_LAG
+    pool = (("database", "default"),)
+    assert after[("database_pool_size", pool)] == 10
+    assert after[("database_pool_waiting", pool)] == 0
+    # The scrape itself holds a connection (it reads the registered operation names).
+    assert after[("database_pool_connections_in_use", pool)] <= 1
