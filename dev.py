@@ -69,8 +69,6 @@ def serve(args: list[str]) -> None:
             "-m",
             "uvicorn",
             "project.asgi:application",
-            "--lifespan",
-            "off",
             "--host",
             host,
             "--port",

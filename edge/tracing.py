@@ -48,6 +48,7 @@ from strawberry.extensions import SchemaExtension
 from schema.errors import operation_label
 
 tracer: trace.Tracer | None = None
+_provider: trace.TracerProvider | None = None
 SPAN_NAME = re.compile(
     r"\s*(?P<operation>\w+)(?:.*?\b(?:FROM|INTO|UPDATE)\s+\"?(?P<table>\w+))?",
     re.IGNORECASE | re.DOTALL,
@@ -61,8 +62,9 @@ def configure(provider: trace.TracerProvider | None) -> None:
     """Trace with `provider` from now on; None turns tracing off."""
     from schema import loaders  # (edge.logs, which the log settings load, imports this)
 
-    global tracer
+    global tracer, _provider
     tracer = provider.get_tracer("talks-api") if provider is not None else None
+    _provider = provider
     loaders.batch_scope = batch_span if provider is not None else None
 
 
@@ -93,6 +95,14 @@ def configure_from_environment() -> bool:
     trace.set_tracer_provider(provider)
     configure(provider)
     return True
+
+
+def shutdown() -> None:
+    """Export the spans still held, at a server process's end. uvicorn ends a process
+    that SIGTERM stopped by raising SIGTERM again, so the SDK's own exit hook never runs:
+    project/asgi.py calls this at the ASGI lifespan's shutdown instead."""
+    if _provider is not None and hasattr(_provider, "shutdown"):
+        _provider.shutdown()
 
 
 @contextmanager

@@ -19,12 +19,14 @@ from django.urls import path
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from edge.metrics import OperationMetrics
 from edge.ratelimit import ConnectionRateLimit
 from schema.context import Context
 from schema.schema import build_schema
 
-# The schema with the limits every operation passes, and its charge to the client.
-schema = build_schema(extensions=[ConnectionRateLimit])
+# The schema with the limits every operation passes, its charge to the client, and its
+# count in the metrics (a subscription's duration: how long it stayed open).
+schema = build_schema(extensions=[OperationMetrics, ConnectionRateLimit])
 
 
 class AnonymousContext(Context):

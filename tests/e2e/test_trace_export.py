@@ -1,6 +1,9 @@
 """A live server with the standard OTEL_* variables exports its traces over OTLP/HTTP
 (the official exporter) to a local receiver, continuing the caller's traceparent."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +15,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tests.e2e.conftest import running_server, test_database_url
+from tests.e2e.conftest import (
+    ROOT,
+    free_port,
+    running_server,
+    test_database_url,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,17 +86,56 @@ def test_traces_arrive_at_an_otlp_http_receiver(transactional_db, receiver):
         )
         assert answer.status_code == 200
         assert answer.headers["X-Request-ID"] == TRACE_ID
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            names = {span.name for _, span in exported_spans(exports)}
-            if {"POST /graphql/", "graphql.operation", "graphql.execute"} <= names:
-                break
-            time.sleep(0.1)
+        until(lambda: {"POST /graphql/", "graphql.operation"} <= names(exports, TRACE_ID))
     assert {path for path, _ in exports} == {"/v1/traces"}
-    spans = exported_spans(exports)
-    ours = [(resource, span) for resource, span in spans if span.trace_id.hex() == TRACE_ID]
-    assert {"POST /graphql/", "graphql.operation", "graphql.execute"} <= {
-        span.name for _, span in ours
-    }
+    ours = [(resource, span) for resource, span in exported_spans(exports)
+            if span.trace_id.hex() == TRACE_ID]  # fmt: skip
+    assert {"graphql.parse", "graphql.validate", "graphql.execute"} <= names(exports, TRACE_ID)
     assert any(span.name.startswith("SELECT ") for _, span in ours)
     assert {resource["service.name"] for resource, _ in ours} == {"talks-e2e"}
+
+
+def test_a_worker_stopped_as_the_image_stops_it_exports_what_it_held(transactional_db, receiver):
+    """gunicorn's uvicorn workers, stopped by SIGTERM, with spans not yet exported."""
+    endpoint, exports = receiver
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "SECRET_KEY": "e2e-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "REDIS_URL": "",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "600000",  # nothing leaves before the worker stops
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    command = ["gunicorn", "project.asgi:application", "--worker-class",
+               "uvicorn_worker.UvicornWorker", "--workers", "1",
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env)
+    try:
+        wait_until_serving(server, f"http://127.0.0.1:{port}/healthz", seconds=60)
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql/",
+            json={"query": "{ topics { totalCount } }"},
+            headers={"traceparent": TRACEPARENT},
+        )
+        assert answer.status_code == 200
+        time.sleep(0.5)
+        assert names(exports, TRACE_ID) == set()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert {"POST /graphql/", "graphql.operation", "graphql.execute"} <= names(exports, TRACE_ID)
+
+
+def names(exports, trace_id: str) -> set[str]:
+    return {span.name for _, span in exported_spans(exports) if span.trace_id.hex() == trace_id}
+
+
+def until(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.1)

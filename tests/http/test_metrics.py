@@ -1,12 +1,16 @@
 """GET /metrics: the Prometheus text format, for its token or its addresses only, with
 operations counted by a bounded set of names."""
 
+import json
 import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
+from asgiref.testing import ApplicationCommunicator
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from edge.websocket import websocket_application
 from talks.models import PersistedOperation
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +75,38 @@ def test_operations_are_counted_by_registered_name_and_others_as_other(scrape, s
     cost = "graphql_query_cost_count"
     assert counted(after, cost) - counted(before, cost) >= 51
     assert counted(after, "dataloader_batch_size_count") >= 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operations_over_websocket_are_counted_too(scrape):
+    async def query_over_websocket() -> list[str]:
+        scope = {
+            "type": "websocket",
+            "path": "/graphql/",
+            "headers": [],
+            "subprotocols": ["graphql-transport-ws"],
+            "client": ("127.0.0.1", 50000),
+        }
+        client = ApplicationCommunicator(websocket_application(), scope)
+        await client.send_input({"type": "websocket.connect"})
+        assert (await client.receive_output(timeout=10))["type"] == "websocket.accept"
+
+        async def send(message: dict) -> None:
+            await client.send_input({"type": "websocket.receive", "text": json.dumps(message)})
+
+        async def received() -> str:
+            return json.loads((await client.receive_output(timeout=10))["text"])["type"]
+
+        await send({"type": "connection_init"})
+        types = [await received()]
+        subscribe = {"query": "{ topics { totalCount } }"}
+        await send({"id": "1", "type": "subscribe", "payload": subscribe})
+        types += [await received(), await received()]
+        await client.send_input({"type": "websocket.disconnect", "code": 1000})
+        await client.wait(timeout=10)
+        return types
+
+    before = counted(scrape(), "graphql_operations_total", type="query", outcome="ok")
+    assert async_to_sync(query_over_websocket)() == ["connection_ack", "next", "complete"]
+    after = counted(scrape(), "graphql_operations_total", type="query", outcome="ok")
+    assert after - before == 1
