@@ -2,9 +2,12 @@
 operations counted by a bounded set of names."""
 
 import json
+import re
 import uuid
+from pathlib import Path
 
 import pytest
+import yaml
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.test import Client
@@ -14,6 +17,7 @@ from edge.websocket import websocket_application
 from talks.models import PersistedOperation
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -110,3 +114,42 @@ def test_operations_over_websocket_are_counted_too(scrape):
     assert async_to_sync(query_over_websocket)() == ["connection_ack", "next", "complete"]
     after = counted(scrape(), "graphql_operations_total", type="query", outcome="ok")
     assert after - before == 1
+
+
+def exported_names(text: str) -> set[str]:
+    """Every series name a scrape can hold, from the families it declares."""
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+    return {
+        family.name + suffix
+        for family in text_string_to_metric_families(text)
+        for suffix in suffixes.get(family.type, [""])
+    }
+
+
+def test_the_dashboard_and_prometheus_ask_for_what_the_server_exports(settings):
+    settings.METRICS_TOKEN = "metrics-secret"
+    post("{ topics { totalCount } }")
+    scraped = Client().get("/metrics", headers={"Authorization": "Bearer metrics-secret"})
+    exported = exported_names(scraped.content.decode())
+    dashboard = json.loads((ROOT / "docker/grafana/dashboards/talks-api.json").read_text())
+    expressions = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    asked = {
+        name
+        for expression in expressions
+        for name in re.findall(r"\b(?:graphql|http|dataloader|database)_[a-z_]+\b", expression)
+    }
+    assert len(asked) >= 12 and asked <= exported, asked - exported
+    titles = " ".join(panel["title"] for panel in dashboard["panels"])
+    for shown in ("Operations per second", "Error ratio", "p50", "p99", "cost", "cache hit"):
+        assert shown in titles
+
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    prometheus = yaml.safe_load((ROOT / "docker/prometheus.yml").read_text())
+    (job,) = prometheus["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == ["app:8000"]  # the entrypoint's port
+    address = compose["prometheus"]["networks"]["metrics"]["ipv4_address"]
+    assert compose["app"]["environment"]["METRICS_ALLOWED_IPS"] == address
+    assert {"prometheus", "grafana", "jaeger"} <= {
+        name for name, service in compose.items() if "observability" in service.get("profiles", [])
+    }
