@@ -100,6 +100,7 @@ def build_connection(
     start: int,
     has_next_page: bool,
     total_count: Callable[[], Any],  # a selectors.Counted, or an awaitable of one
+    exact_total_count: Callable[[], Any] | None = None,  # likewise; None: total_count's
 ) -> C:
     edges = [
         relay.Edge(cursor=encode_cursor(start + index), node=row) for index, row in enumerate(rows)
@@ -110,7 +111,12 @@ def build_connection(
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
     )
-    return connection_cls(edges=edges, page_info=page_info, count=total_count)
+    return connection_cls(
+        edges=edges,
+        page_info=page_info,
+        count=total_count,
+        exact_count=exact_total_count or total_count,
+    )
 
 
 def _part_of(counted: Any, part: str) -> Any:
@@ -126,8 +132,10 @@ def _part_of(counted: Any, part: str) -> Any:
 
 @strawberry.type(description="A page of a list, with the size of the whole list.")
 class CountedConnection(relay.Connection[relay.NodeType]):
-    # Returns a selectors.Counted, or an awaitable of one when it is not known yet.
+    # Each returns a selectors.Counted, or an awaitable of one when it is not known yet:
+    # the count `totalCount` shows, and the exact one.
     count: strawberry.Private[Callable[[], Any]]
+    exact_count: strawberry.Private[Callable[[], Any]]
 
     @strawberry.field(
         description=f"How many items match, over all pages: exact up to "
@@ -144,6 +152,15 @@ class CountedConnection(relay.Connection[relay.NodeType]):
     )
     def total_count_is_exact(self) -> bool:
         return _part_of(self.count(), "exact")
+
+    @strawberry.field(
+        description="How many items match, over all pages, counted exactly however many "
+        "there are. Fast where an index can count (a whole list, one event's or speaker's "
+        "talks); a broad filter or search over a large catalogue counts every match, so "
+        "ask for it only when `totalCount`'s estimate will not do."
+    )
+    def exact_total_count(self) -> int:
+        return _part_of(self.exact_count(), "rows")
 
 
 @dataclass(frozen=True)
@@ -216,11 +233,6 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
     fields = node_fields(info)
     rows = page.rows
 
-    def count() -> selectors.Counted:
-        # The whole list's length is kept by the database (a million talks are not
-        # counted per request); a filtered one is counted up to a cap, then estimated.
-        return selectors.list_total(listing.select, page.filters)
-
     def fetch() -> tuple[int, int, list, selectors.Counted | None]:
         # Here, not on the event loop: a search may look its words up first.
         queryset = listing.select(filters=page.filters, order=page.order)
@@ -241,15 +253,18 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
     objects = objects[: stop - start]
     await prefetch(info.context.loaders, fields, {listing.node_type: objects})
 
-    counting = None
+    counts: dict[bool, Any] = {}
 
-    def total_count() -> Any:
-        nonlocal counting
+    def total_count(exact: bool = False) -> Any:
+        # The whole list's length is kept by the database (a million talks are not
+        # counted per request); a filtered one is counted up to a cap, then estimated,
+        # unless `exactTotalCount` asks for every match to be counted.
         if total is not None:
             return total
-        if counting is None:  # one COUNT, however many times `totalCount` is selected
-            counting = asyncio.ensure_future(sync_to_async(count)())
-        return counting
+        if exact not in counts:  # one COUNT, however many times `totalCount` is selected
+            work = partial(selectors.list_total, listing.select, page.filters, exact)
+            counts[exact] = asyncio.ensure_future(sync_to_async(work)())
+        return counts[exact]
 
     return build_connection(
         listing.connection,
@@ -257,6 +272,7 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
         start=start,
         has_next_page=has_next_page,
         total_count=total_count,
+        exact_total_count=partial(total_count, True),
     )
 
 

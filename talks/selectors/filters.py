@@ -102,6 +102,15 @@ class TalkFilters:
         page that needs it and the `totalCount` that shows it."""
         return counted(Talk.objects.filter(conditions(self)), searched=self.search is not None)
 
+    @cached_property
+    def exact_total(self) -> Counted:
+        """How many talks these filters let through, counted however many there are (or
+        `total`, when that was counted exactly already)."""
+        known = self.__dict__.get("total")
+        if known is not None and known.exact:
+            return known
+        return counted(Talk.objects.filter(conditions(self)), exact=True)
+
 
 @dataclass(frozen=True)
 class SpeakerFilters:

@@ -94,11 +94,12 @@ def _best_candidates(filters: TalkFilters, stop: int) -> Q:
     )
 
 
-def list_total(select: Callable[..., QuerySet], filters: Any) -> Counted:
-    """How many rows the list `select` (talk_list, speaker_list, ...) has for `filters`."""
+def list_total(select: Callable[..., QuerySet], filters: Any, exact: bool = False) -> Counted:
+    """How many rows the list `select` (talk_list, speaker_list, ...) has for `filters`:
+    estimated above the cap (`counted`), or always counted if `exact`."""
     if isinstance(filters, TalkFilters):
-        return filters.total
-    return counted(select(filters=filters))
+        return filters.exact_total if exact else filters.total
+    return counted(select(filters=filters), exact=exact)
 
 
 def _named_list(model: type, filters: Any, orderings: tuple) -> QuerySet:

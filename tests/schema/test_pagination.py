@@ -255,3 +255,38 @@ def test_a_search_the_planner_expects_to_match_far_more_than_the_cap_is_not_coun
     assert len(data["edges"]) == 2
     counts = [q["sql"] for q in statements.captured_queries if "count" in q["sql"].lower()]
     assert len(counts) == 1, counts  # one statement counts the list, or estimates it
+
+
+EXACT = """query ($filter: TalkFilter) {
+  talks(filter: $filter, first: 2) { totalCount totalCountIsExact exactTotalCount }
+  speakers(first: 1) { totalCount exactTotalCount
+    edges { node { talks(filter: $filter) { totalCount exactTotalCount } } } } }"""
+
+
+def test_a_client_that_needs_the_exact_count_over_the_cap_asks_for_it(gql, talks, monkeypatch):
+    from talks import selectors
+
+    monkeypatch.setattr(selectors.counts, "COUNT_EXACT_UP_TO", 10)
+    in_2019 = {"recordedFrom": "2019-01-01"}  # 16 of the 25 talks
+    data = gql(EXACT, {"filter": in_2019})
+    assert data["talks"]["totalCountIsExact"] is False
+    assert data["talks"]["exactTotalCount"] == 16
+    nested = data["speakers"]["edges"][0]["node"]["talks"]
+    assert nested == {"totalCount": 16, "exactTotalCount": 16}
+    assert data["speakers"]["exactTotalCount"] == data["speakers"]["totalCount"]
+    assert gql(EXACT, {})["talks"]["exactTotalCount"] == 25
+
+
+def test_an_exact_count_under_the_cap_costs_no_second_statement(gql, talks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = """query ($filter: TalkFilter) { talks(filter: $filter, first: 2) {
+      %s edges { node { slug } } } }"""
+    in_2019 = {"filter": {"recordedFrom": "2019-01-01"}}
+    with CaptureQueriesContext(connection) as estimated:
+        assert gql(query % "totalCount", in_2019)["talks"]["totalCount"] == 16
+    with CaptureQueriesContext(connection) as both:
+        data = gql(query % "totalCount exactTotalCount", in_2019)["talks"]
+    assert (data["totalCount"], data["exactTotalCount"]) == (16, 16)
+    assert len(both) == len(estimated)
