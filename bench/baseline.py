@@ -280,7 +280,13 @@ def talk_detail(request):
     )
 
 
+def typename(request):
+    """`{ __typename }`: what a request costs with nothing to read."""
+    return respond({"__typename": "Query"})
+
+
 urlpatterns = [
+    path("typename", csrf_exempt(typename)),
     path("q1", csrf_exempt(talks_page)),
     path("q2", csrf_exempt(event_page)),
     path("q3", csrf_exempt(speakers_page)),
