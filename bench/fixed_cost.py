@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.before_after import checkout, p95  # noqa: E402
 from bench.benchmark import (  # noqa: E402
-    OPERATIONS,
     baseline_request,
     database_url,
     graphql_request,
