@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from edge.health import healthz
 from schema.ids import global_id
 from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
 from talks.selectors import (
@@ -286,6 +287,7 @@ def typename(request):
 
 
 urlpatterns = [
+    path("healthz", healthz),  # the product's probe, for the servers' readiness
     path("typename", csrf_exempt(typename)),
     path("q1", csrf_exempt(talks_page)),
     path("q2", csrf_exempt(event_page)),
