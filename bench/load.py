@@ -83,9 +83,10 @@ def prepare(env: dict, talks: int) -> tuple[str, list[str]]:
         count, slugs = manage(env, "shell", "--no-imports", "-c", probe, capture=True).split("\n")[
             :2
         ]
-    user = (
-        "from django.contrib.auth.models import User; "
-        "User.objects.get_or_create(username='load-bench', defaults={'is_staff': True})"
+    user = (  # an editor who may add topics, as the admin grants it (the mutations' need)
+        "from django.contrib.auth.models import Permission, User; "
+        "user, _ = User.objects.get_or_create(username='load-bench', defaults={'is_staff': True}); "
+        "user.user_permissions.add(Permission.objects.get(codename='add_topic'))"
     )
     manage(env, "shell", "-c", user)
     token = manage(env, "create_api_token", "load-bench", "--name", "load", capture=True)
