@@ -132,19 +132,29 @@ class Places:
 
 # Pairs of scheduled talks that overlap in a room, or share a speaker at overlapping
 # times, where at least one was written by the import (its `updated_at` is not before the
-# import began).
-ROOM_PAIRS = """
-SELECT a.id, a.slug, a.updated_at >= %(now)s, b.id, b.slug, b.updated_at >= %(now)s, 'room'
-FROM talks_talk a JOIN talks_talk b ON b.room_id = a.room_id AND b.id > a.id
-WHERE a.starts_at < b.ends_at AND b.starts_at < a.ends_at
-  AND (a.updated_at >= %(now)s OR b.updated_at >= %(now)s)"""
-SPEAKER_PAIRS = """
-SELECT a.id, a.slug, a.updated_at >= %(now)s, b.id, b.slug, b.updated_at >= %(now)s, 'speaker'
-FROM talks_talkspeaker sa
-JOIN talks_talkspeaker sb ON sb.speaker_id = sa.speaker_id AND sb.talk_id > sa.talk_id
-JOIN talks_talk a ON a.id = sa.talk_id JOIN talks_talk b ON b.id = sb.talk_id
-WHERE a.starts_at < b.ends_at AND b.starts_at < a.ends_at
-  AND (a.updated_at >= %(now)s OR b.updated_at >= %(now)s)"""
+# import began). A self-join of every talk of a room or speaker with every other costs the
+# square of the longest list: a generated speaker with 2,340 talks made it 309 million
+# pairs and 190 s at 200,000 talks. Instead each list is swept once in order of start: a
+# talk overlaps one that starts before it only if it starts before the latest end so far,
+# and only those talks, few, are joined to the talks they overlap.
+OVERLAPS = """
+WITH slots AS (
+    SELECT {key} AS k, t.id, t.slug, t.starts_at, t.ends_at, t.updated_at >= %(now)s AS new
+    FROM {source} WHERE t.starts_at IS NOT NULL AND {key} IS NOT NULL
+), swept AS (
+    SELECT *, max(ends_at) OVER (
+        PARTITION BY k ORDER BY starts_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) AS ends_before
+    FROM slots
+)
+SELECT b.id, b.slug, b.new, x.id, x.slug, x.new
+FROM swept x JOIN slots b ON b.k = x.k AND b.id <> x.id
+    AND b.starts_at <= x.starts_at AND x.starts_at < b.ends_at
+WHERE x.starts_at < x.ends_before AND (x.new OR b.new)"""
+ROOM_PAIRS = OVERLAPS.format(key="t.room_id", source="talks_talk t")
+SPEAKER_PAIRS = OVERLAPS.format(
+    key="s.speaker_id", source="talks_talkspeaker s JOIN talks_talk t ON t.id = s.talk_id"
+)
 
 
 def unschedule_overlaps(now: datetime.datetime) -> list[tuple[str, str]]:
@@ -153,9 +163,12 @@ def unschedule_overlaps(now: datetime.datetime) -> list[tuple[str, str]]:
     (its slug, why), for the import's report. Two statements and one update."""
     dropped: dict[int, tuple[str, str]] = {}
     with connection.cursor() as cursor:
-        for query in (ROOM_PAIRS, SPEAKER_PAIRS):
+        for query, kind in ((ROOM_PAIRS, "room"), (SPEAKER_PAIRS, "speaker")):
             cursor.execute(query, {"now": connection.ops.adapt_datetimefield_value(now)})
-            for a_id, a_slug, _, b_id, b_slug, b_new, kind in cursor.fetchall():
+            # By the pair's ids, as the talks were written: of two imported talks, the
+            # later one is dropped.
+            for pair in sorted(sorted((row[:3], row[3:]), key=lambda t: t[0]) for row in cursor):
+                (a_id, a_slug, _), (b_id, b_slug, b_new) = pair
                 if a_id in dropped or b_id in dropped:
                     continue
                 talk, slug, other = (b_id, b_slug, a_slug) if b_new else (a_id, a_slug, b_slug)

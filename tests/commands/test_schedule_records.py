@@ -146,3 +146,18 @@ def test_strict_refuses_an_overlap_and_writes_nothing(tmp_path: Path):
     with pytest.raises(CommandError, match="room_overlap"):
         run("import_catalogue", "--strict", str(write_lines(tmp_path / "in.jsonl", records)))
     assert not Talk.objects.exists() and not Track.objects.exists() and not Room.objects.exists()
+
+
+def test_a_long_talk_clashes_with_every_talk_it_spans_not_only_the_next(tmp_path: Path):
+    records = [
+        EVENT,
+        *ROOMS,
+        talk("keynote", "2026-05-14T09:00:00+02:00", "2026-05-14T12:00:00+02:00", "hall-a"),
+        talk("short", "2026-05-14T09:30:00+02:00", "2026-05-14T10:00:00+02:00", "hall-a"),
+        talk("later", "2026-05-14T10:30:00+02:00", "2026-05-14T11:00:00+02:00", "hall-a"),
+        talk("after", "2026-05-14T12:00:00+02:00", "2026-05-14T12:30:00+02:00", "hall-a"),
+    ]
+    _, err, _ = run("import_catalogue", str(write_lines(tmp_path / "in.jsonl", records)))
+    scheduled = set(Talk.objects.filter(starts_at__isnull=False).values_list("slug", flat=True))
+    assert scheduled == {"keynote", "after"}, err
+    assert err.count("room_overlap") == 2
