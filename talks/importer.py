@@ -133,6 +133,7 @@ class Importer:
         self.records_read = 0
         self.now = timezone.now()
         self.load: bulk_load.TalkLoad | bulk_load.BackgroundLoad | None = None
+        self.places = Places()  # what slots refer to, read once (made anew for the talks)
 
     def bad(self, pending: Pending, reason: str) -> None:
         bad = BadRecord(pending.source.name, pending.line, reason)
@@ -156,6 +157,7 @@ class Importer:
     def _passes(self, sources: list[Source]) -> None:
         total = 2 * sum(source.size for source in sources)
         self._pass(sources, ("event", "speaker", "topic", "room", "track"), 0, total)
+        self.places = Places()  # the rooms and tracks are all written by now: read them
         with self._loading():
             self._pass(sources, ("talk",), total // 2, total)
         overlaps = Source("(schedule)", "", 0)  # found once every talk is written
@@ -386,11 +388,10 @@ class Importer:
         self.load.add(rows)
         self.report.created["talk"] += len(rows.records)
 
-    @staticmethod
-    def _places(records: list[TalkRecord], referred: Referred) -> Places:
+    def _places(self, records: list[TalkRecord], referred: Referred) -> Places:
         slots = [r.slot for r in records if r.slot not in (None, KEEP_SLOT)]
         event_ids = {referred.events[r.event][0] for r in records if r.event in referred.events}
-        return Places(event_ids, slots)
+        return self.places.read(event_ids, slots)
 
     def _talks(self, batch: list[Pending]) -> None:
         records = self._talk_records(batch)

@@ -86,19 +86,33 @@ def slot_of(record: dict) -> SlotRecord | None:
 
 
 class Places:
-    """The events, rooms and tracks that a batch's slots refer to, read at once."""
+    """The events that slots refer to, with their rooms and tracks: read when a batch
+    first refers to an event, and kept for the batches after it (an import writes every
+    room and track before its talks)."""
 
-    def __init__(self, event_ids: set[int], slots: list[SlotRecord]) -> None:
-        self.events = Event.objects.in_bulk(list(event_ids)) if slots else {}
-        self.rooms = self._ids(Room, event_ids, {s.room for s in slots if s.room})
-        self.tracks = self._ids(Track, event_ids, {s.track for s in slots if s.track})
+    def __init__(self) -> None:
+        self.events: dict[int, Event] = {}
+        self.rooms: dict[tuple[int, str], int] = {}
+        self.tracks: dict[tuple[int, str], int] = {}
+        self.bounds: dict[int, tuple | None] = {}  # an event's first and last moment
 
-    @staticmethod
-    def _ids(model: type, event_ids: set[int], slugs: set[str]) -> dict[tuple[int, str], int]:
-        if not slugs:
-            return {}
-        rows = model.objects.filter(event_id__in=event_ids, slug__in=slugs)
-        return {(e, s): pk for e, s, pk in rows.values_list("event_id", "slug", "id")}
+    def read(self, event_ids: set[int], slots: list[SlotRecord]) -> "Places":
+        """Read the events of a batch's slots (of talks of `event_ids`), unless known."""
+        new = [pk for pk in event_ids if pk not in self.events] if slots else []
+        if new:
+            self.events.update(Event.objects.in_bulk(new))
+            for model, known in ((Room, self.rooms), (Track, self.tracks)):
+                rows = model.objects.filter(event_id__in=new).values_list("event_id", "slug", "id")
+                known.update({(e, s): pk for e, s, pk in rows})
+        return self
+
+    def _bounds(self, event_id: int) -> tuple | None:
+        if event_id not in self.bounds:
+            event = self.events[event_id]
+            days = event_days(event)
+            first = days and day_bounds(event, days[0])[0]
+            self.bounds[event_id] = days and (first, day_bounds(event, days[-1])[1])
+        return self.bounds[event_id]
 
     def values(self, slot: SlotRecord | None, event_id: int) -> dict[str, Any]:
         """The talk's slot columns; RecordError if the slot does not fit its event."""
@@ -113,11 +127,9 @@ class Places:
         if missing:
             raise RecordError(f"slot refers to unknown {', '.join(missing)} of its event")
         if slot.start is not None:
-            event = self.events[event_id]
-            days = event_days(event)
-            first = days and day_bounds(event, days[0])[0]
-            last = days and day_bounds(event, days[-1])[1]
-            if not days or slot.start < first or slot.end > last:
+            bounds = self._bounds(event_id)
+            if not bounds or slot.start < bounds[0] or slot.end > bounds[1]:
+                event = self.events[event_id]
                 raise RecordError(
                     "slot: "
                     + OUTSIDE.format(first=event.starts_on, last=event.ends_on, zone=event.timezone)
