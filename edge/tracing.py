@@ -88,8 +88,11 @@ def configure_from_environment() -> bool:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter()
-    # OTEL_SERVICE_NAME, when set, names the service; attributes given here would win.
-    given = {} if environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: "talks-api"}
+    # The environment's name for the service, if it gives one; attributes given here win.
+    named = environ.get("OTEL_SERVICE_NAME") or "service.name=" in environ.get(
+        "OTEL_RESOURCE_ATTRIBUTES", ""
+    )
+    given = {} if named else {SERVICE_NAME: "talks-api"}
     provider = TracerProvider(resource=Resource.create(given))  # the sampler: OTEL_*
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)

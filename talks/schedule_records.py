@@ -88,31 +88,35 @@ def slot_of(record: dict) -> SlotRecord | None:
 class Places:
     """The events that slots refer to, with their rooms and tracks: read when a batch
     first refers to an event, and kept for the batches after it (an import writes every
-    room and track before its talks)."""
+    room and track before its talks), up to KEPT_EVENTS events, so that memory stays
+    bounded at a million talks."""
+
+    KEPT_EVENTS = 2_000
 
     def __init__(self) -> None:
-        self.events: dict[int, Event] = {}
+        # An event's first and last moment (None: it has no dates), and what a slot
+        # outside them is told.
+        self.events: dict[int, tuple[tuple | None, str]] = {}
         self.rooms: dict[tuple[int, str], int] = {}
         self.tracks: dict[tuple[int, str], int] = {}
-        self.bounds: dict[int, tuple | None] = {}  # an event's first and last moment
 
     def read(self, event_ids: set[int], slots: list[SlotRecord]) -> "Places":
         """Read the events of a batch's slots (of talks of `event_ids`), unless known."""
         new = [pk for pk in event_ids if pk not in self.events] if slots else []
-        if new:
-            self.events.update(Event.objects.in_bulk(new))
-            for model, known in ((Room, self.rooms), (Track, self.tracks)):
-                rows = model.objects.filter(event_id__in=new).values_list("event_id", "slug", "id")
-                known.update({(e, s): pk for e, s, pk in rows})
-        return self
-
-    def _bounds(self, event_id: int) -> tuple | None:
-        if event_id not in self.bounds:
-            event = self.events[event_id]
+        if not new:
+            return self
+        if len(self.events) + len(new) > self.KEPT_EVENTS:
+            self.__init__()
+            new = list(event_ids)
+        for pk, event in Event.objects.in_bulk(new).items():
             days = event_days(event)
-            first = days and day_bounds(event, days[0])[0]
-            self.bounds[event_id] = days and (first, day_bounds(event, days[-1])[1])
-        return self.bounds[event_id]
+            bounds = days and (day_bounds(event, days[0])[0], day_bounds(event, days[-1])[1])
+            outside = OUTSIDE.format(first=event.starts_on, last=event.ends_on, zone=event.timezone)
+            self.events[pk] = (bounds or None, outside)
+        for model, known in ((Room, self.rooms), (Track, self.tracks)):
+            rows = model.objects.filter(event_id__in=new).values_list("event_id", "slug", "id")
+            known.update({(e, s): pk for e, s, pk in rows})
+        return self
 
     def values(self, slot: SlotRecord | None, event_id: int) -> dict[str, Any]:
         """The talk's slot columns; RecordError if the slot does not fit its event."""
@@ -127,13 +131,9 @@ class Places:
         if missing:
             raise RecordError(f"slot refers to unknown {', '.join(missing)} of its event")
         if slot.start is not None:
-            bounds = self._bounds(event_id)
-            if not bounds or slot.start < bounds[0] or slot.end > bounds[1]:
-                event = self.events[event_id]
-                raise RecordError(
-                    "slot: "
-                    + OUTSIDE.format(first=event.starts_on, last=event.ends_on, zone=event.timezone)
-                )
+            bounds, outside = self.events[event_id]
+            if bounds is None or slot.start < bounds[0] or slot.end > bounds[1]:
+                raise RecordError(f"slot: {outside}")
         return {
             "starts_at": slot.start,
             "ends_at": slot.end,
