@@ -133,7 +133,7 @@ class Importer:
         self.records_read = 0
         self.now = timezone.now()
         self.load: bulk_load.TalkLoad | bulk_load.BackgroundLoad | None = None
-        self.places = Places()  # what slots refer to, read once (made anew for the talks)
+        self.places = Places()  # what slots refer to
 
     def bad(self, pending: Pending, reason: str) -> None:
         bad = BadRecord(pending.source.name, pending.line, reason)
@@ -157,7 +157,7 @@ class Importer:
     def _passes(self, sources: list[Source]) -> None:
         total = 2 * sum(source.size for source in sources)
         self._pass(sources, ("event", "speaker", "topic", "room", "track"), 0, total)
-        self.places = Places()  # the rooms and tracks are all written by now: read them
+        self.places = Places()  # the rooms and tracks are all written by now
         with self._loading():
             self._pass(sources, ("talk",), total // 2, total)
         overlaps = Source("(schedule)", "", 0)  # found once every talk is written

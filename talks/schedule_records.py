@@ -86,12 +86,9 @@ def slot_of(record: dict) -> SlotRecord | None:
 
 
 class Places:
-    """The events that slots refer to, with their rooms and tracks: read when a batch
-    first refers to an event, and kept for the batches after it (an import writes every
-    room and track before its talks), up to KEPT_EVENTS events, so that memory stays
-    bounded at a million talks."""
-
-    KEPT_EVENTS = 2_000
+    """What a batch's slots refer to: the rooms and tracks of the batch's events, read
+    with the batch, and each event's first and last moment, worked out once per import
+    (a few hundred bytes an event, so a million talks' 16,666 events are kept)."""
 
     def __init__(self) -> None:
         # An event's first and last moment (None: it has no dates), and what a slot
@@ -101,22 +98,25 @@ class Places:
         self.tracks: dict[tuple[int, str], int] = {}
 
     def read(self, event_ids: set[int], slots: list[SlotRecord]) -> "Places":
-        """Read the events of a batch's slots (of talks of `event_ids`), unless known."""
+        """Read what the batch's slots (of talks of `event_ids`) refer to."""
+        self.rooms = self._ids(Room, event_ids, {s.room for s in slots if s.room})
+        self.tracks = self._ids(Track, event_ids, {s.track for s in slots if s.track})
         new = [pk for pk in event_ids if pk not in self.events] if slots else []
-        if not new:
-            return self
-        if len(self.events) + len(new) > self.KEPT_EVENTS:
-            self.__init__()
-            new = list(event_ids)
-        for pk, event in Event.objects.in_bulk(new).items():
+        columns = ("id", "starts_on", "ends_on", "timezone")
+        for values in Event.objects.filter(id__in=new).values_list(*columns):
+            event = Event(**dict(zip(columns, values, strict=True)))
             days = event_days(event)
             bounds = days and (day_bounds(event, days[0])[0], day_bounds(event, days[-1])[1])
             outside = OUTSIDE.format(first=event.starts_on, last=event.ends_on, zone=event.timezone)
-            self.events[pk] = (bounds or None, outside)
-        for model, known in ((Room, self.rooms), (Track, self.tracks)):
-            rows = model.objects.filter(event_id__in=new).values_list("event_id", "slug", "id")
-            known.update({(e, s): pk for e, s, pk in rows})
+            self.events[event.id] = (bounds or None, outside)
         return self
+
+    @staticmethod
+    def _ids(model: type, event_ids: set[int], slugs: set[str]) -> dict[tuple[int, str], int]:
+        if not slugs:
+            return {}
+        rows = model.objects.filter(event_id__in=event_ids, slug__in=slugs)
+        return {(e, s): pk for e, s, pk in rows.values_list("event_id", "slug", "id")}
 
     def values(self, slot: SlotRecord | None, event_id: int) -> dict[str, Any]:
         """The talk's slot columns; RecordError if the slot does not fit its event."""

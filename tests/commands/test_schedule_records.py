@@ -161,22 +161,3 @@ def test_a_long_talk_clashes_with_every_talk_it_spans_not_only_the_next(tmp_path
     scheduled = set(Talk.objects.filter(starts_at__isnull=False).values_list("slug", flat=True))
     assert scheduled == {"keynote", "after"}, err
     assert err.count("room_overlap") == 2
-
-
-def test_slots_are_checked_the_same_when_the_import_forgets_events_it_read(
-    tmp_path: Path, monkeypatch
-):
-    from talks.schedule_records import Places
-
-    monkeypatch.setattr(Places, "KEPT_EVENTS", 0)  # every batch reads its events again
-    records = [
-        EVENT,
-        *ROOMS,
-        talk("in", "2026-05-14T09:00:00+02:00", "2026-05-14T10:00:00+02:00", "hall-a"),
-        talk("outside", "2026-05-16T09:00:00+02:00", "2026-05-16T10:00:00+02:00", "lab"),
-    ]
-    _, err, _ = run(
-        "import_catalogue", "--batch-size", "1", str(write_lines(tmp_path / "in.jsonl", records))
-    )
-    assert Talk.objects.get(slug="in").room.slug == "hall-a"
-    assert "outside the event's days" in err
