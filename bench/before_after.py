@@ -35,6 +35,7 @@ from bench.benchmark import (  # noqa: E402
     database_url,
     graphql_request,
     prepare,
+    server_env,
     start,
     subjects,
 )
@@ -68,6 +69,36 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
+def time_interleaved(http, servers: dict, send, count: int, warmup: int = 20) -> dict:
+    """Milliseconds of `count` requests `send(http, base, server)` to each of `servers`
+    (name: (process, base URL)), interleaved (A B C A B C ...) after `warmup` each; every
+    answer must be 200."""
+    times: dict[str, list[float]] = {server: [] for server in servers}
+    for _ in range(warmup):
+        for server, (_, base) in servers.items():
+            send(http, base, server)
+    for _ in range(count):
+        for server, (_, base) in servers.items():
+            started = time.perf_counter()
+            response = send(http, base, server)
+            times[server].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (server, response.text[:200])
+    return times
+
+
+def against_twin(times: dict, twin1: str, subject: str, twin2: str) -> tuple:
+    """p50s and p95s of the three servers, subject / the twins' mean at p50, and the
+    run's noise: the larger of the twins' difference and the 95% interval of the ratio
+    of medians (bootstrapped), as a share of the twins' mean."""
+    b1, a, b2 = (statistics.median(times[s]) for s in (twin1, subject, twin2))
+    q1, qa, q2 = (p95(times[s]) for s in (twin1, subject, twin2))
+    was = (b1 + b2) / 2
+    spread = (
+        median_spread(times[twin1] + times[twin2]) ** 2 + median_spread(times[subject]) ** 2
+    ) ** 0.5
+    return (b1, a, b2), (q1, qa, q2), a / was, max(abs(b1 - b2), 2 * spread) / was
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the commit to compare with, e.g. HEAD~3 or a hash")
@@ -77,15 +108,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url, create = database_url(args.talks)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-" + "x" * 40),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "GRAPHQL_RATE_LIMIT_ANONYMOUS": str(10**12),
-    }
+    env = server_env(url)
     prepare(env, args.talks, create)
     before = checkout(args.rev)
 
@@ -99,7 +122,7 @@ def main() -> None:
         "after": start(env, "project.settings", args.workers),
         "before 2": start(env, "project.settings", args.workers, cwd=before),
     }
-    times = {name: {server: [] for server in servers} for name in OPERATIONS}
+    times = {}
     mismatches = []
     try:
         with httpx.Client(timeout=60) as http:
@@ -108,15 +131,12 @@ def main() -> None:
                 answers = [graphql_request(http, b, name, v).json() for _, b in servers.values()]
                 if any(answer != answers[0] for answer in answers):
                     mismatches.append(name)
-                for _ in range(20):  # warm-up
-                    for _, base in servers.values():
-                        graphql_request(http, base, name, v)
-                for _ in range(args.requests):  # interleaved: B1 A B2 B1 A B2 ...
-                    for server, (_, base) in servers.items():
-                        started = time.perf_counter()
-                        response = graphql_request(http, base, name, v)
-                        times[name][server].append((time.perf_counter() - started) * 1000)
-                        assert response.status_code == 200, response.text[:200]
+                times[name] = time_interleaved(
+                    http,
+                    servers,
+                    lambda h, b, _, v=v, n=name: graphql_request(h, b, n, v),
+                    args.requests,
+                )
     finally:
         for process, _ in servers.values():
             process.terminate()
@@ -131,12 +151,9 @@ def main() -> None:
         f" {'after/before':>12} {'noise':>6}  verdict"
     )
     for name, by_server in times.items():
-        b1, a, b2 = (statistics.median(by_server[s]) for s in ("before 1", "after", "before 2"))
-        q1, qa, q2 = (p95(by_server[s]) for s in ("before 1", "after", "before 2"))
-        was = (b1 + b2) / 2
-        pooled = by_server["before 1"] + by_server["before 2"]
-        spread = (median_spread(pooled) ** 2 + median_spread(by_server["after"]) ** 2) ** 0.5
-        change, noise = a / was, max(abs(b1 - b2), 2 * spread) / was
+        (b1, a, b2), (q1, qa, q2), change, noise = against_twin(
+            by_server, "before 1", "after", "before 2"
+        )
         verdict = "slower" if change - 1 > noise else "within noise or faster"
         p50s, p95s = f"{b1:.1f} | {a:.1f} | {b2:.1f}", f"{q1:.1f} | {qa:.1f} | {q2:.1f}"
         print(f"{name:3} {p50s:>36} {p95s:>26} {change:12.3f} {noise:6.3f}  {verdict}")

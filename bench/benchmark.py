@@ -153,6 +153,21 @@ def prepare(env: dict, talks: int, create: bool) -> None:
         run("import_catalogue", str(catalogue), "--quiet")
 
 
+def server_env(url: str) -> dict:
+    """The environment of a benchmark server on the database at `url`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-" + "x" * 40),
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        # Limits on (their cost is part of every request), set too high to refuse: the
+        # load comes from one address.
+        "GRAPHQL_RATE_LIMIT_ANONYMOUS": str(10**12),
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -281,17 +296,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url, create = database_url(args.talks)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-" + "x" * 40),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        # Limits on (their cost is part of every request), set too high to refuse: the
-        # load comes from one address.
-        "GRAPHQL_RATE_LIMIT_ANONYMOUS": str(10**12),
-    }
+    env = server_env(url)
     prepare(env, args.talks, create)
 
     import psycopg2

@@ -14,10 +14,8 @@ plain at p50, then requests/s of 8 concurrent clients for 4 s on each server.
 """
 
 import argparse
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -25,12 +23,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.before_after import checkout, p95  # noqa: E402
+from bench.before_after import checkout, p95, time_interleaved  # noqa: E402
 from bench.benchmark import (  # noqa: E402
     baseline_request,
     database_url,
     graphql_request,
     prepare,
+    server_env,
     start,
     subjects,
     throughput,
@@ -66,15 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url, create = database_url(args.talks)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-" + "x" * 40),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "GRAPHQL_RATE_LIMIT_ANONYMOUS": str(10**12),
-    }
+    env = server_env(url)
     prepare(env, args.talks, create)
     before = checkout(args.rev)
 
@@ -89,7 +80,7 @@ def main() -> None:
         "after": start(env, "project.settings", 1),
         "plain": start(env, "bench.plain_django_settings", 1),
     }
-    times = {name: {server: [] for server in SERVERS} for name in requests}
+    times = {}
     rates = {name: {} for name in requests}
     try:
         with httpx.Client(timeout=60) as http:
@@ -97,14 +88,7 @@ def main() -> None:
                 for server, (_, base) in servers.items():
                     answer = request(http, base, server)
                     assert answer.status_code == 200, (server, answer.text[:200])
-                for _ in range(30):  # warm-up
-                    for server, (_, base) in servers.items():
-                        request(http, base, server)
-                for _ in range(args.requests):
-                    for server, (_, base) in servers.items():
-                        started = time.perf_counter()
-                        request(http, base, server)
-                        times[name][server].append((time.perf_counter() - started) * 1000)
+                times[name] = time_interleaved(http, servers, request, args.requests, warmup=30)
             for name, request in requests.items():
                 for server, (_, base) in servers.items():
                     rates[name][server] = throughput(

@@ -13,10 +13,8 @@ server is seen to have exported every request's spans.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,7 +23,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.before_after import median_spread, p95  # noqa: E402
+from bench.before_after import against_twin, time_interleaved  # noqa: E402
 from bench.benchmark import (  # noqa: E402
     DEFAULT_SIZES,
     OPERATIONS,
@@ -33,6 +31,7 @@ from bench.benchmark import (  # noqa: E402
     free_port,
     graphql_request,
     prepare,
+    server_env,
     start,
     subjects,
 )
@@ -86,15 +85,7 @@ def main() -> None:
         return receive(args.receive, args.report)
 
     url, create = database_url(args.talks)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-" + "x" * 40),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "GRAPHQL_RATE_LIMIT_ANONYMOUS": str(10**12),
-    }
+    env = server_env(url)
     for name in list(env):
         if name.startswith("OTEL_"):
             del env[name]
@@ -121,20 +112,17 @@ def main() -> None:
         "on": start(traced, "project.settings", args.workers),
         "off 2": start(env, "project.settings", args.workers),
     }
-    times = {name: {server: [] for server in servers} for name in OPERATIONS}
+    times = {}
     try:
         with httpx.Client(timeout=60) as http:
             for name in OPERATIONS:
                 v = {**variables, "n": DEFAULT_SIZES[name]}
-                for _ in range(20):  # warm-up
-                    for _, base in servers.values():
-                        graphql_request(http, base, name, v)
-                for _ in range(args.requests):  # interleaved: off on off off on off ...
-                    for server, (_, base) in servers.items():
-                        started = time.perf_counter()
-                        response = graphql_request(http, base, name, v)
-                        times[name][server].append((time.perf_counter() - started) * 1000)
-                        assert response.status_code == 200, response.text[:200]
+                times[name] = time_interleaved(
+                    http,
+                    servers,
+                    lambda h, b, _, v=v, n=name: graphql_request(h, b, n, v),
+                    args.requests,
+                )
     finally:
         for process, _ in servers.values():
             process.terminate()
@@ -152,14 +140,9 @@ def main() -> None:
         f" {'on/off':>7} {'noise':>6}"
     )
     for name, by_server in times.items():
-        b1, a, b2 = (statistics.median(by_server[s]) for s in ("off 1", "on", "off 2"))
-        q1, qa, q2 = (p95(by_server[s]) for s in ("off 1", "on", "off 2"))
-        was = (b1 + b2) / 2
-        pooled = by_server["off 1"] + by_server["off 2"]
-        spread = (median_spread(pooled) ** 2 + median_spread(by_server["on"]) ** 2) ** 0.5
+        (b1, a, b2), (q1, qa, q2), ratio, noise = against_twin(by_server, "off 1", "on", "off 2")
         p50s, p95s = f"{b1:.1f} | {a:.1f} | {b2:.1f}", f"{q1:.1f} | {qa:.1f} | {q2:.1f}"
-        noise = max(abs(b1 - b2), 2 * spread) / was
-        print(f"{name:3} {p50s:>30} {p95s:>28} {a / was:7.3f} {noise:6.3f}")
+        print(f"{name:3} {p50s:>30} {p95s:>28} {ratio:7.3f} {noise:6.3f}")
     print(f"receiver: {report.read_text()} (the traced server answered {requests} requests)")
 
 
