@@ -85,11 +85,10 @@ class CsrfViewMiddleware(OnTheLoop, csrf.CsrfViewMiddleware):
     async def process_view(self, request, callback, callback_args, callback_kwargs):
         # Django awaits an async process_view instead of sending it to a thread; the
         # checks read the request's headers, cookies and form body, which are in memory.
-        check = super().process_view
+        arguments = (request, callback, callback_args, callback_kwargs)
         if settings.CSRF_USE_SESSIONS:
-            check = sync_to_async(check)
-            return await check(request, callback, callback_args, callback_kwargs)
-        return check(request, callback, callback_args, callback_kwargs)
+            return await sync_to_async(super().process_view)(*arguments)
+        return super().process_view(*arguments)
 
 
 class AuthenticationMiddleware(OnTheLoop, auth.AuthenticationMiddleware):

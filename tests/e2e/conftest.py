@@ -54,6 +54,34 @@ def wait_until_serving(process: subprocess.Popen, url: str, seconds: float) -> N
             time.sleep(0.05)
 
 
+@contextmanager
+def gunicorn_server(workers: int, **env: str):
+    """The image's server, gunicorn with `workers` uvicorn workers, on the test database;
+    yields its base URL, and stops it with SIGTERM as a container runtime does."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "SECRET_KEY": "e2e-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "REDIS_URL": "",
+        **env,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    command = ["gunicorn", "project.asgi:application", "--worker-class",
+               "uvicorn_worker.UvicornWorker", "--workers", str(workers),
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(server, f"{base}/healthz", seconds=60)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def static_root(tmp_path_factory):
     """The static files collected as a release collects them (the Dockerfile's

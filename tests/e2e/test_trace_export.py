@@ -1,9 +1,6 @@
 """A live server with the standard OTEL_* variables exports its traces over OTLP/HTTP
 (the official exporter) to a local receiver, continuing the caller's traceparent."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,13 +12,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tests.e2e.conftest import (
-    ROOT,
-    free_port,
-    running_server,
-    test_database_url,
-    wait_until_serving,
-)
+from tests.e2e.conftest import gunicorn_server, running_server, test_database_url
 
 pytestmark = pytest.mark.e2e
 
@@ -98,35 +89,16 @@ def test_traces_arrive_at_an_otlp_http_receiver(transactional_db, receiver):
 def test_a_worker_stopped_as_the_image_stops_it_exports_what_it_held(transactional_db, receiver):
     """gunicorn's uvicorn workers, stopped by SIGTERM, with spans not yet exported."""
     endpoint, exports = receiver
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url(),
-        "SECRET_KEY": "e2e-secret",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "REDIS_URL": "",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-        "OTEL_BSP_SCHEDULE_DELAY": "600000",  # nothing leaves before the worker stops
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    command = ["gunicorn", "project.asgi:application", "--worker-class",
-               "uvicorn_worker.UvicornWorker", "--workers", "1",
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env)
-    try:
-        wait_until_serving(server, f"http://127.0.0.1:{port}/healthz", seconds=60)
+    held = {"OTEL_BSP_SCHEDULE_DELAY": "600000"}  # nothing leaves before the worker stops
+    with gunicorn_server(1, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, **held) as base:
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/graphql/",
+            f"{base}/graphql/",
             json={"query": "{ topics { totalCount } }"},
             headers={"traceparent": TRACEPARENT},
         )
         assert answer.status_code == 200
         time.sleep(0.5)
         assert names(exports, TRACE_ID) == set()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert {"POST /graphql/", "graphql.operation", "graphql.execute"} <= names(exports, TRACE_ID)
 
 
