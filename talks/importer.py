@@ -123,6 +123,7 @@ class Importer:
         strict: bool = False,
         batch_size: int = 1000,
         on_progress: Callable[[int, int, int], None] | None = None,
+        on_phase: Callable[[str], None] | None = None,
         bulk: bool = True,
     ) -> None:
         self.strict = strict
@@ -130,6 +131,7 @@ class Importer:
         self.batch_size = batch_size
         self.report = ImportReport()
         self.on_progress = on_progress  # (records read, bytes read, bytes to read)
+        self.on_phase = on_phase  # called with each phase's name as it begins
         self.records_read = 0
         self.now = timezone.now()
         self.load: bulk_load.TalkLoad | bulk_load.BackgroundLoad | None = None
@@ -141,6 +143,10 @@ class Importer:
             raise StrictImportError(bad)
         self.report.add_bad(bad)
 
+    def phase(self, name: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(name)
+
     def run(self, sources: list[Source]) -> ImportReport:
         with transaction.atomic() if self.strict else nullcontext():
             self.search = SearchRefresher()
@@ -150,16 +156,21 @@ class Importer:
                 self.search.close()
             # After the refresher's last transaction: VACUUM cannot mark pages that an
             # older open snapshot might not see as visible to all.
+            self.phase("statistics")
             self._analyze()
             announce()  # what the import wrote is in the change log
+        self.phase("done")
         return self.report
 
     def _passes(self, sources: list[Source]) -> None:
         total = 2 * sum(source.size for source in sources)
+        self.phase("events, speakers, topics")
         self._pass(sources, ("event", "speaker", "topic", "room", "track"), 0, total)
         self.places = Places()  # the rooms and tracks are all written by now
+        self.phase("talks")
         with self._loading():
             self._pass(sources, ("talk",), total // 2, total)
+        self.phase("overlapping slots")
         overlaps = Source("(schedule)", "", 0)  # found once every talk is written
         for slug, why in unschedule_overlaps(self.now):
             self.bad(Pending(overlaps, 0, {}), f"talk {slug!r}: {why}")
@@ -205,6 +216,7 @@ class Importer:
         with bulk_load.loading() as self.load:
             try:
                 yield
+                self.phase("indexes, keys, counts")
                 taken = self.load.finish() if self.load is not None else []
             finally:
                 self.load = None

@@ -1,5 +1,6 @@
 """`manage.py import_catalogue FILE [FILE ...]`: bulk import of JSON Lines catalogues."""
 
+import resource
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,9 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args, files, strict, quiet, batch_size, **options) -> None:
         progress = Progress(self.stderr, label="import", quiet=quiet)
         started = time.monotonic()
+        phases = PhaseTimes(self.stdout) if options["verbosity"] >= 2 else None
         try:
             report = import_catalogue(
-                files, strict=strict, batch_size=batch_size, on_progress=progress
+                files, strict=strict, batch_size=batch_size, on_progress=progress, on_phase=phases
             )
         except StrictImportError as error:
             progress.finish()
@@ -46,3 +48,27 @@ class Command(BaseCommand):
             self.stdout.write("Nothing changed: the database already matched the input.")
         if report.bad_count:
             raise SystemExit(1)
+
+
+class PhaseTimes:
+    """At -v 2: each phase of the import as it ends, with its wall time and the CPU time
+    of this process (its threads included) in it."""
+
+    def __init__(self, stdout) -> None:
+        self.stdout = stdout
+        self.name: str | None = None
+        self.wall = self.cpu = 0.0
+
+    @staticmethod
+    def _cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def __call__(self, name: str) -> None:
+        wall, cpu = time.monotonic(), self._cpu()
+        if self.name is not None:
+            self.stdout.write(
+                f"phase {self.name}: {wall - self.wall:.1f} s, {cpu - self.cpu:.1f} s CPU"
+            )
+            self.stdout.flush()
+        self.name, self.wall, self.cpu = name, wall, cpu
