@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from talks import bulk_load
 from talks.changes import announce
+from talks.fast_validation import passes
 from talks.models import Event, Talk, TalkSpeaker
 from talks.records import (
     MODELS,
@@ -51,6 +52,8 @@ def _differences(obj: models.Model, values: dict) -> list[str]:
 
 
 def _check(obj: models.Model) -> None:
+    if passes(obj):  # the quick yes; what it doubts, the services' rules decide
+        return
     problems = validation_problems(obj)
     if problems:
         raise RecordError("; ".join(f"{p.field or 'record'}: {p.message}" for p in problems))
