@@ -130,7 +130,8 @@ class Importer:
         bulk: bool = True,
     ) -> None:
         self.strict = strict
-        self.bulk = bulk  # new talks into an empty catalogue by `bulk_load`
+        # New talks into an empty catalogue by `bulk_load`, other new rows by COPY.
+        self.bulk = bulk
         self.batch_size = batch_size
         self.report = ImportReport()
         self.on_progress = on_progress  # (records read, bytes read, bytes to read)
@@ -344,7 +345,10 @@ class Importer:
                 changed_fields.update(changed)
             except RecordError as error:
                 self.bad(pending, str(error))
-        model.objects.bulk_create(to_create)
+        if self.bulk and connection.vendor == "postgresql":
+            bulk_load.copy_new(model, to_create)
+        else:
+            model.objects.bulk_create(to_create)
         if to_update:
             model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
         self.report.created[kind] += len(to_create)

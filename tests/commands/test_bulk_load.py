@@ -14,8 +14,9 @@ import pytest
 from django.db import connection
 
 from talks import bulk_load
+from talks.generator import generate
 from talks.importer import Importer, import_catalogue
-from talks.models import Event, Speaker, Talk, TalkSpeaker, Topic
+from talks.models import Change, Event, Room, Speaker, Talk, TalkSpeaker, Topic, Track
 from talks.records import open_sources
 from tests.factories import TalkFactory
 
@@ -96,6 +97,47 @@ def test_a_first_import_leaves_what_importing_batch_by_batch_leaves():
     assert rows("SELECT sum(talks) FROM talks_searchword") == [(None,)]
     importing([SAMPLE], batch_size=40, bulk=False)
     assert catalogue() == loaded
+
+
+def other_rows() -> dict:
+    """Every column of the events, speakers, topics, rooms and tracks but ids and times,
+    by slug, and whether each row's times were set; their change log entries, counted."""
+    found = {}
+    for table in ("talks_event", "talks_speaker", "talks_topic", "talks_room", "talks_track"):
+        columns = [
+            c
+            for (c,) in rows(
+                "SELECT column_name FROM information_schema.columns"
+                f" WHERE table_name = '{table}' ORDER BY ordinal_position"
+            )
+            if c not in ("id", "created_at", "updated_at", "event_id")
+        ]
+        part = table in ("talks_room", "talks_track")
+        event = ", (SELECT e.slug FROM talks_event e WHERE e.id = r.event_id)" if part else ""
+        found[table] = rows(
+            f"SELECT {', '.join(f'r.{c}' for c in columns)}{event}, r.created_at IS NOT NULL,"
+            f" r.created_at = r.updated_at FROM {table} r ORDER BY {event[2:] or 'r.slug'}, r.slug"
+        )
+    found["change log"] = rows(
+        "SELECT kind, action, version, count(*) FROM talks_change WHERE kind <> 'TALK'"
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    return found
+
+
+def test_new_events_speakers_and_schedule_parts_copied_are_the_rows_bulk_create_writes(
+    tmp_path,
+):
+    path = tmp_path / "generated.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in generate(60, seed=5)), encoding="utf-8")
+    importing([SAMPLE, path], batch_size=40)
+    copied = other_rows()
+    assert all(copied[table] for table in copied)  # rooms and tracks included
+
+    for model in (Talk, Room, Track, Event, Speaker, Topic, Change):
+        model.objects.all().delete()
+    importing([SAMPLE, path], batch_size=40, bulk=False)
+    assert other_rows() == copied
 
 
 def test_the_load_puts_back_every_index_key_and_trigger_it_took_away():
