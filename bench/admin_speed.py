@@ -26,7 +26,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
-def pages(event_id: int) -> list[tuple[str, str, dict]]:
+def pages(event_id: int, talk_id: int, speaker_id: int) -> list[tuple[str, str, dict]]:
     return [
         ("talk list", "/admin/talks/talk/", {}),
         ("talk search 'python'", "/admin/talks/talk/", {"q": "python"}),
@@ -41,6 +41,15 @@ def pages(event_id: int) -> list[tuple[str, str, dict]]:
         ("events, kind conference", "/admin/talks/event/", {"kind__exact": "conference"}),
         ("event search 'pycon'", "/admin/talks/event/", {"q": "pycon"}),
         ("topic list", "/admin/talks/topic/", {}),
+        ("room list", "/admin/talks/room/", {}),
+        ("room search 'hall'", "/admin/talks/room/", {"q": "hall"}),
+        ("track list", "/admin/talks/track/", {}),
+        ("rooms of one event", "/admin/talks/room/", {"event": str(event_id)}),
+        ("a talk's change form", f"/admin/talks/talk/{talk_id}/change/", {}),
+        ("a talk's history", f"/admin/talks/talk/{talk_id}/history/", {}),
+        ("an event's change form", f"/admin/talks/event/{event_id}/change/", {}),
+        ("a speaker's change form", f"/admin/talks/speaker/{speaker_id}/change/", {}),
+        ("add a talk", "/admin/talks/talk/add/", {}),
     ]
 
 
@@ -57,7 +66,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from talks.models import Event, Talk
+    from talks.models import Event, Talk, TalkSpeaker
 
     user, _ = User.objects.get_or_create(
         username="admin-bench", defaults={"is_staff": True, "is_superuser": True}
@@ -65,9 +74,17 @@ def main() -> None:
     client = Client()
     client.force_login(user)
     event = Event.objects.order_by("-starts_on").values_list("pk", flat=True).first()
+    # A scheduled talk (its form shows a room and a track) and its first speaker.
+    talk = (
+        Talk.objects.filter(starts_at__isnull=False)
+        .order_by("-id")
+        .values_list("pk", flat=True)
+        .first()
+    ) or Talk.objects.values_list("pk", flat=True).first()
+    speaker = TalkSpeaker.objects.filter(talk_id=talk).values_list("speaker_id", flat=True)[0]
     print(f"{Talk.objects.count():,} talks; p50 and slowest of {args.runs} requests each")
     print(f"{'page':38} {'status':>6} {'SQL':>4} {'p50 ms':>8} {'max ms':>8}  shown")
-    for label, path, params in pages(event):
+    for label, path, params in pages(event, talk, speaker):
         client.get(path, params)  # warm: the planner, the caches
         timings = []
         for _ in range(args.runs):
@@ -85,7 +102,7 @@ def shown(response) -> str:
     """What the change list's paginator says it holds ("1,000,000 talks")."""
     paginator = re.search(r'class="paginator">(.*?)</p>', response.content.decode(), re.S)
     text = re.sub(r"<[^>]+>|\s+", " ", paginator.group(1)) if paginator else ""
-    found = re.search(r"(\d[\d,]*) (talks?|speakers?|events?|topics?|results?)", text)
+    found = re.search(r"(\d[\d,]*) (talks?|speakers?|events?|topics?|rooms?|tracks?|results?)", text)
     return found.group(0) if found else ""
 
 

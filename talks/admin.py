@@ -174,10 +174,37 @@ class TopicAdmin(CatalogueAdmin):
     ordering = ["name", "id"]
 
 
+class RecentEventFilter(admin.SimpleListFilter):
+    """Talks (rooms, tracks) of one event: the latest events to pick from, and any event
+    by the link from its talk count in the event list. (Listing every event would read
+    the whole event table, and offer thousands of links: 0.7 s a room list at 1M talks.)"""
+
+    title = "event"
+    parameter_name = "event"
+    SHOWN = 20
+
+    def lookups(self, request, model_admin):
+        shown = list(
+            Event.objects.order_by(F("starts_on").desc(nulls_last=True), "-id").values_list(
+                "pk", "name"
+            )[: self.SHOWN]
+        )
+        chosen = self.value()
+        if chosen and chosen.isdigit() and all(str(pk) != chosen for pk, _ in shown):
+            shown += Event.objects.filter(pk=int(chosen)).values_list("pk", "name")
+        return [(str(pk), name) for pk, name in shown]
+
+    def queryset(self, request, queryset):
+        chosen = self.value()
+        if chosen is None:
+            return queryset
+        return queryset.filter(event_id=int(chosen)) if chosen.isdigit() else queryset.none()
+
+
 class EventPartAdmin(CatalogueAdmin):
     """An event's rooms or tracks: their slug is unique within the event."""
 
-    list_filter = ["event"]
+    list_filter = [RecentEventFilter]
     search_fields = ["name", "slug", "event__name"]
     autocomplete_fields = ["event"]
     prepopulated_fields = {"slug": ["name"]}
@@ -225,33 +252,6 @@ class TalkForm(VersionedForm):
             field = SLOT_FIELDS.get(problem.field or "")
             self.add_error(field if field in self.fields else None, problem.message)
         return cleaned
-
-
-class RecentEventFilter(admin.SimpleListFilter):
-    """Talks of one event: the latest events to pick from, and any event by the link
-    from its talk count in the event list. (Listing every event that has talks would
-    read the whole talk table, and offer thousands of links.)"""
-
-    title = "event"
-    parameter_name = "event"
-    SHOWN = 20
-
-    def lookups(self, request, model_admin):
-        shown = list(
-            Event.objects.order_by(F("starts_on").desc(nulls_last=True), "-id").values_list(
-                "pk", "name"
-            )[: self.SHOWN]
-        )
-        chosen = self.value()
-        if chosen and chosen.isdigit() and all(str(pk) != chosen for pk, _ in shown):
-            shown += Event.objects.filter(pk=int(chosen)).values_list("pk", "name")
-        return [(str(pk), name) for pk, name in shown]
-
-    def queryset(self, request, queryset):
-        chosen = self.value()
-        if chosen is None:
-            return queryset
-        return queryset.filter(event_id=int(chosen)) if chosen.isdigit() else queryset.none()
 
 
 class TalkSpeakerInline(admin.TabularInline):
