@@ -6,9 +6,10 @@ that is already of the field's type, `Field.validate` walking the choices, one c
 `try` per validator. `RowCheck(model).passes(obj)` gets the same yes in a fraction of
 that:
 
-- it calls the very validators Django would (URLs, slugs, time zones, limits), but
-  compares lengths and looks up choices itself, for the validator classes whose rule is
-  that comparison;
+- it calls the very validators Django would (slugs, time zones, limits), but compares
+  lengths, limits and choices itself, for the validator classes whose rule is that
+  comparison; a URL first meets a narrower pattern of URLs that URLValidator surely
+  accepts (`SURE_URL`), and only another URL meets the validator;
 - it skips `to_python` only for a value of the exact type that `to_python` hands back
   unchanged (a `str` on a text field, an `int` on an integer field, a `date`, an aware
   or naive `datetime`); any other value, or any other kind of field, goes through the
