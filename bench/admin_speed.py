@@ -102,7 +102,8 @@ def shown(response) -> str:
     """What the change list's paginator says it holds ("1,000,000 talks")."""
     paginator = re.search(r'class="paginator">(.*?)</p>', response.content.decode(), re.S)
     text = re.sub(r"<[^>]+>|\s+", " ", paginator.group(1)) if paginator else ""
-    found = re.search(r"(\d[\d,]*) (talks?|speakers?|events?|topics?|rooms?|tracks?|results?)", text)
+    kinds = "talks?|speakers?|events?|topics?|rooms?|tracks?|results?"
+    found = re.search(rf"(\d[\d,]*) ({kinds})", text)
     return found.group(0) if found else ""
 
 

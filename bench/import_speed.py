@@ -70,15 +70,21 @@ def timed_import(args: list[str], env: dict) -> float:
         stdout=subprocess.PIPE,
         text=True,
     )
-    print(f"  {'phase':<26} {'wall s':>7} {'import CPU s':>13} {'PostgreSQL CPU s':>17}")
+    print(
+        f"  {'phase':<26} {'wall s':>7} {'import CPU s':>13} {'PostgreSQL CPU s':>17}"
+        f" {'peak MB':>8}"
+    )
     for line in child.stdout:
         if not line.startswith("phase "):
             print("  " + line.rstrip())
             continue
         now = postgres_cpu()
         name, times = line[len("phase ") :].rsplit(": ", 1)
-        wall, cpu = (float(part.split()[0]) for part in times.split(", "))
-        print(f"  {name:<26} {wall:7.1f} {cpu:13.1f} {now - postgres:17.1f}", flush=True)
+        wall, cpu, peak = (float(part.split()[0]) for part in times.split(", "))
+        print(
+            f"  {name:<26} {wall:7.1f} {cpu:13.1f} {now - postgres:17.1f} {peak:8.0f}",
+            flush=True,
+        )
         postgres = now
     if child.wait():
         raise subprocess.CalledProcessError(child.returncode, "import_catalogue")

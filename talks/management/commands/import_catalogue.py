@@ -51,8 +51,8 @@ class Command(BaseCommand):
 
 
 class PhaseTimes:
-    """At -v 2: each phase of the import as it ends, with its wall time and the CPU time
-    of this process (its threads included) in it."""
+    """At -v 2: each phase of the import as it ends, with its wall time, the CPU time of
+    this process (its threads included) in it, and the process's peak memory so far."""
 
     def __init__(self, stdout) -> None:
         self.stdout = stdout
@@ -67,8 +67,10 @@ class PhaseTimes:
     def __call__(self, name: str) -> None:
         wall, cpu = time.monotonic(), self._cpu()
         if self.name is not None:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             self.stdout.write(
-                f"phase {self.name}: {wall - self.wall:.1f} s, {cpu - self.cpu:.1f} s CPU"
+                f"phase {self.name}: {wall - self.wall:.1f} s, {cpu - self.cpu:.1f} s CPU,"
+                f" {peak:.0f} MB peak so far"
             )
             self.stdout.flush()
         self.name, self.wall, self.cpu = name, wall, cpu
