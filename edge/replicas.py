@@ -31,11 +31,14 @@ PRIMARY = "default"
 logger = logging.getLogger("talks.replicas")
 
 # How far behind the primary the replica's replay is: 0 when it has replayed all it
-# received (an idle primary sends nothing, and its data is then current).
+# received (an idle primary sends nothing, and its data is then current). Not only when
+# the two are equal: a restarted replica replays what it kept, then streams again from
+# the start of that WAL segment, so that what it has received is behind what it has
+# replayed until the primary writes again (an idle primary kept it out of rotation).
 LAG_SQL = """
 SELECT CASE
     WHEN NOT pg_is_in_recovery() THEN 0
-    WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+    WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
     ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
 END
 """
