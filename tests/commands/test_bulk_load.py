@@ -181,6 +181,13 @@ def test_a_slug_the_input_repeats_is_loaded_once_then_updated_by_the_later_recor
     counted = {s.slug: s.talk_count for s in Speaker.objects.all()}
     linked = {s.slug: s.talk_speakers.count() for s in Speaker.objects.all()}
     assert counted == linked
+    # The vocabulary counts the words of the talks written, not of the record handed back.
+    assert rows(
+        "SELECT word, talks FROM talks_searchword WHERE talks > 0 ORDER BY word"
+    ) == rows(
+        "SELECT w, count(*) FROM talks_talkwords, jsonb_array_elements_text(words) AS w"
+        " GROUP BY w ORDER BY w"
+    )
 
 
 def test_a_load_that_fails_leaves_no_talk_and_the_tables_as_they_were(tmp_path):
