@@ -182,9 +182,7 @@ def test_a_slug_the_input_repeats_is_loaded_once_then_updated_by_the_later_recor
     linked = {s.slug: s.talk_speakers.count() for s in Speaker.objects.all()}
     assert counted == linked
     # The vocabulary counts the words of the talks written, not of the record handed back.
-    assert rows(
-        "SELECT word, talks FROM talks_searchword WHERE talks > 0 ORDER BY word"
-    ) == rows(
+    assert rows("SELECT word, talks FROM talks_searchword WHERE talks > 0 ORDER BY word") == rows(
         "SELECT w, count(*) FROM talks_talkwords, jsonb_array_elements_text(words) AS w"
         " GROUP BY w ORDER BY w"
     )
