@@ -95,6 +95,19 @@ def test_importing_twice_changes_nothing_and_says_so():
     assert database_state() == before
 
 
+def test_verbose_import_names_each_phase_with_its_time_and_memory():
+    out, _, code = run("import_catalogue", str(SAMPLE), "--quiet", "-v", "2")
+    assert code == 0
+    phases = [line for line in out.splitlines() if line.startswith("phase ")]
+    names = [line.split(":")[0].removeprefix("phase ") for line in phases]
+    assert names[0] == "events, speakers, topics" and names[-1] == "statistics"
+    assert "talks" in names and "overlapping slots" in names
+    for line in phases:
+        wall, cpu, peak = line.split(": ", 1)[1].split(", ")
+        assert wall.endswith(" s") and cpu.endswith(" s CPU") and peak.endswith(" MB peak so far")
+    assert Talk.objects.count() == 300
+
+
 def test_a_newer_file_updates_by_slug(tmp_path):
     records = [json.loads(line) for line in SAMPLE.open()]
     run("import_catalogue", str(SAMPLE), "--quiet")
