@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from talks.models import Speaker, Talk, TalkSpeaker, TalkWords, Topic
 from talks.search import PG_VECTOR
@@ -169,9 +169,8 @@ def copy_new(model: type, objs: list) -> None:
     if any(f.has_db_default() for f in fields):
         model.objects.bulk_create(objs)  # a database default has no value to copy
         return
-    rows = [
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields) for obj in objs
-    ]
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its per-task proxy
+    rows = [tuple(f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields) for obj in objs]
     _copy(model._meta.db_table, [f.column for f in fields], _copy_text(rows))
 
 
