@@ -158,7 +158,6 @@ class RowCheck:
     """`passes(obj)`: True only if `validation_problems(obj)` is empty (see above)."""
 
     def __init__(self, model: type[models.Model]) -> None:
-        self.model = model
         self.text_attnames = [f.attname for f in model._meta.concrete_fields]
         self.checks = [
             _field_check(f) for f in model._meta.fields if not f.is_relation and not f.generated
@@ -166,8 +165,6 @@ class RowCheck:
         self.has_clean = model.clean is not models.Model.clean
 
     def passes(self, obj: models.Model) -> bool:
-        if type(obj) is not self.model:
-            return False
         for attname in self.text_attnames:  # `text.text_error`'s rule
             value = getattr(obj, attname)
             if type(value) is str:
