@@ -283,6 +283,9 @@ GRAPHQL_CACHE_MAX_AGE = int(os.environ.get("GRAPHQL_CACHE_MAX_AGE", "60"))
 # The largest answer the shared response cache keeps; larger ones are executed each time.
 GRAPHQL_CACHE_MAX_BYTES = int(os.environ.get("GRAPHQL_CACHE_MAX_BYTES", str(256 * 1024)))
 
+# How long a search's spelling corrections are reused (talks.vocabulary); 0: never.
+SEARCH_CORRECTIONS_SECONDS = float(os.environ.get("SEARCH_CORRECTIONS_SECONDS", "60"))
+
 # The admin's login (edge/login.py): failed logins allowed per username and per
 # address before further logins wait out the lockout.
 # Who may scrape GET /metrics (edge.metrics): the bearer of this token, or these

@@ -41,7 +41,7 @@ from talks.records import (
 from talks.schedule_records import PARTS, Places, part_values, slot_of, unschedule_overlaps
 from talks.search import pg_names, refresh_talk_search, talks_naming
 from talks.services import validation_problems
-from talks.vocabulary import talk_words
+from talks.vocabulary import forget_corrections, talk_words
 
 TalkTopic = Talk.topics.through
 KEEP_SLOT = object()  # a talk record without "slot": an existing talk keeps its own
@@ -163,6 +163,7 @@ class Importer:
             self.phase("statistics")
             self._analyze()
             announce()  # what the import wrote is in the change log
+            transaction.on_commit(forget_corrections)
         self.phase("done")
         return self.report
 

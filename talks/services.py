@@ -23,6 +23,7 @@ from talks.problems import ApplicationError, Conflict, NotFound, Problem, Protec
 from talks.scheduling import KEEP, event_slot_problems, scheduled
 from talks.search import refresh_talk_search, talks_naming
 from talks.text import text_error
+from talks.vocabulary import forget_corrections
 
 M = TypeVar("M", bound=models.Model)
 
@@ -446,6 +447,7 @@ def talk_delete(talk: Talk, *, actor=None, if_version: int | None = None) -> Non
         current = _current(talk, if_version)
         _log(actor, current, DELETION)
         current.delete()
+        transaction.on_commit(forget_corrections)  # its words' counts went down
 
 
 @dataclass(frozen=True)

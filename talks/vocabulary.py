@@ -19,11 +19,15 @@ narrows the candidates first, with fuzzystrmatch's `levenshtein_less_equal`.
 """
 
 import re
+import threading
+import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -172,6 +176,8 @@ def refresh_words(talk_ids: Iterable[int] | None = None) -> None:
         ids = sorted(set(talk_ids))
         chunks = (ids[i : i + REFRESH_CHUNK] for i in range(0, len(ids), REFRESH_CHUNK))
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    forget_corrections()
+    transaction.on_commit(forget_corrections)
     for chunk in chunks:
         texts = _texts(chunk)
         if not texts:
@@ -228,17 +234,69 @@ def lookup_sql(wanted: list[Wanted]) -> tuple[str, list]:
     return " UNION ALL ".join(parts), params
 
 
+class _Remembered:
+    """Corrections looked up lately, by wanted word, for SEARCH_CORRECTIONS_SECONDS: a
+    search asked again (each page of it, every visitor of a popular one, the same words
+    retyped) is answered without reading the vocabulary again. This process's writes
+    forget them all (`refresh_words`); another process's writes reach them within that
+    time, as they reach public answers within GRAPHQL_CACHE_MAX_AGE. A few thousand
+    words at most, the least recently used forgotten first."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[str, bool], tuple[float, tuple[str, ...]]] = OrderedDict()
+
+    def get(self, item: Wanted) -> tuple[str, ...] | None:
+        key = (item.word, item.prefix)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None or kept[0] <= time.monotonic():
+                return None
+            self._kept.move_to_end(key)
+            return kept[1]
+
+    def put(self, item: Wanted, words: tuple[str, ...]) -> None:
+        seconds = settings.SEARCH_CORRECTIONS_SECONDS
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._kept[(item.word, item.prefix)] = (time.monotonic() + seconds, words)
+            self._kept.move_to_end((item.word, item.prefix))
+            while len(self._kept) > self.SIZE:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+_remembered = _Remembered()
+
+
+def forget_corrections() -> None:
+    """Look every word up afresh: the vocabulary changed."""
+    _remembered.clear()
+
+
 def corrections(wanted: list[Wanted]) -> list[tuple[str, ...]]:
     """For each wanted word (`allowed_edits` > 0), the catalogue words it may have meant
-    (none: take it as typed), in one statement."""
-    if not wanted:
-        return []
-    found: list[dict[int, dict[str, int]]] = [{0: {}, 1: {}, 2: {}} for _ in wanted]
+    (none: take it as typed): remembered, or looked up in one statement."""
+    answers = [_remembered.get(item) for item in wanted]
+    unknown = [item for item, answer in zip(wanted, answers, strict=True) if answer is None]
+    if not unknown:
+        return answers
+    found: list[dict[int, dict[str, int]]] = [{0: {}, 1: {}, 2: {}} for _ in unknown]
     with connection.cursor() as cursor:
-        cursor.execute(*lookup_sql(wanted))
+        cursor.execute(*lookup_sql(unknown))
         for i, kind, word, talks in cursor.fetchall():
             found[i][kind][word] = talks
-    return [_best(item, found[i]) for i, item in enumerate(wanted)]
+    looked_up = [_best(item, found[i]) for i, item in enumerate(unknown)]
+    for item, words in zip(unknown, looked_up, strict=True):
+        _remembered.put(item, words)
+    fresh = iter(looked_up)
+    return [next(fresh) if answer is None else answer for answer in answers]
 
 
 def _best(item: Wanted, found: dict[int, dict[str, int]]) -> tuple[str, ...]:

@@ -34,6 +34,15 @@ class GraphQLClient:
         return body["errors"][0]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_spelling_corrections():
+    """Each test's searches look their words up in its own catalogue, as a fresh process
+    would: a test's rolled-back talks leave no remembered corrections behind."""
+    from talks.vocabulary import forget_corrections
+
+    forget_corrections()
+
+
 @pytest.fixture
 def gql(db) -> GraphQLClient:
     return GraphQLClient()

