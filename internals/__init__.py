@@ -14,7 +14,7 @@ product goes around graphql-core, with its own pins and twin tests against straw
 executor.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db.models import Model
@@ -117,3 +117,35 @@ def mark_saved(obj: Model, saved: Model) -> None:
 
     Relies on: the documented `Model._state.adding` and `Model._state.db`."""
     obj._state.adding, obj._state.db = False, saved._state.db
+
+
+def compiled_rows(queryset: Any) -> tuple[str, tuple, Callable[[list, Any], list]]:
+    """The SQL and parameters a `values_list` queryset sends, and the function that turns
+    the rows that SQL returns (and the connection that ran it) into the rows the
+    queryset itself would give: Django's converters of the selected columns applied.
+
+    Relies on: `SQLCompiler.as_sql()`, which compiles the query and fills the compiler's
+    `select` and `col_count`, and `SQLCompiler.get_converters`, applied to each row as
+    `SQLCompiler.apply_converters` applies them (Django 5.2), but with the connection
+    that ran the statement rather than the compiler's."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    sql, params = compiler.as_sql()
+    converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+
+    def converted(rows: list, connection: Any) -> list:
+        if not converters:
+            return rows
+        return [tuple(row) for row in _converted(rows, converters, connection)]
+
+    return sql, tuple(params), converted
+
+
+def _converted(rows: Iterable, converters: dict, connection: Any) -> Iterable[list]:
+    for row in rows:
+        row = list(row)
+        for position, (functions, expression) in converters.items():
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        yield row

@@ -4,12 +4,20 @@ assumes."""
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from graphql import GraphQLSchema, parse, validate
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import to_nodes
 from strawberry import relay
 
-from internals import field_nodes, graphql_schema, is_relay_node_id, mark_saved, model_instance
+from internals import (
+    compiled_rows,
+    field_nodes,
+    graphql_schema,
+    is_relay_node_id,
+    mark_saved,
+    model_instance,
+)
 from schema.schema import schema
 from talks.models import Talk
 from tests.factories import TalkFactory
@@ -37,6 +45,21 @@ def test_field_nodes_are_what_graphql_core_gives_a_resolve_info():
     operation = parse("{ a: talks { totalCount } talks { totalCount } }").definitions[0]
     details = [FieldDetails(node, None) for node in operation.selection_set.selections]
     assert field_nodes(details) == to_nodes(details) == list(operation.selection_set.selections)
+
+
+@pytest.mark.django_db
+def test_compiled_rows_run_and_convert_as_the_queryset_does():
+    talk = TalkFactory(duration_minutes=30)
+    queryset = Talk.objects.filter(pk=talk.pk).values_list(
+        "id", "recorded_on", "created_at", "duration_minutes", "event__starts_on"
+    )
+    sql, params, converted = compiled_rows(queryset)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = converted(cursor.fetchall(), connection)
+    expected = list(queryset)
+    assert rows == expected
+    assert [type(value) for value in rows[0]] == [type(value) for value in expected[0]]
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ never query once per row; and the instances they build from rows."""
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import Count, F, OrderBy, OuterRef, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
@@ -24,6 +24,7 @@ from talks.selectors.filters import (
     conditions,
     ranked,
 )
+from talks.selectors.prepared import rows_by_keys
 
 TALK_EVENT = Talk._meta.get_field("event")
 
@@ -47,28 +48,40 @@ def with_talk_counts(events: QuerySet) -> QuerySet:
 
 
 def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
-    """Objects of `model` whose unique `field` is one of `keys`, keyed by it.
+    """Objects of `model` whose unique `field` is one of `keys`, keyed by it, holding
+    RELATED_COLUMNS.
 
     Objects looked up by key are few, so what they usually come with is read in the
     same statement: a talk comes with its event, and an event with its talk count
     (`talks_counted`, one index range of the talks' event column), which saves the
     statement that would count it."""
     keys = [key for key in keys if key is not None]  # a talk without a room or track
-    if not keys:
-        return {}
+    columns = RELATED_COLUMNS[model]
     if model is Talk:
-        queryset = Talk.objects.select_related("event").annotate(
-            event_talks_counted=_talks_of_event("event_id")
-        )
+        extra = ("event_talks_counted", *(f"event__{c}" for c in EVENT_COLUMNS))
+        annotate = {"event_talks_counted": _talks_of_event("event_id")}
     elif model is Event:
-        queryset = with_talk_counts(Event.objects.all())
+        extra, annotate = ("talks_counted",), {"talks_counted": _talks_of_event("pk")}
     else:
-        queryset = model.objects.all()
-    found = {getattr(obj, field): obj for obj in queryset.filter(**{f"{field}__any": keys})}
-    if model is Talk:
-        for talk in found.values():
-            talk.event.talks_counted = talk.event_talks_counted
-    return found
+        extra, annotate = (), {}
+
+    def build(keys: list) -> QuerySet:
+        found = model.objects.filter(**{f"{field}__any": keys}).annotate(**annotate)
+        return found.values_list(*columns, *extra)
+
+    rows = rows_by_keys((objects_by_key, model, field), model, build, keys)
+    objects, split, db = [], len(columns), router.db_for_read(model) or "default"
+    for row in rows:
+        obj = model_instance(model, columns, row[:split], db)
+        if model is Talk:
+            event = model_instance(Event, EVENT_COLUMNS, row[split + 1 :], db)
+            event.talks_counted = row[split]
+            TALK_EVENT.set_cached_value(obj, event)
+        elif model is Event:
+            obj.talks_counted = row[split]
+        objects.append(obj)
+    attname = model._meta.pk.attname if field == "pk" else model._meta.get_field(field).attname
+    return {getattr(obj, attname): obj for obj in objects}
 
 
 # The columns a relation loads for the objects it returns: everything the API shows.
@@ -82,6 +95,7 @@ RELATED_COLUMNS: dict[type, list[str]] = {
     ]
     for model in (Talk, Speaker, Event, Topic, Room, Track)
 }
+EVENT_COLUMNS = tuple(RELATED_COLUMNS[Event])
 
 
 def _by_parent(objects: Iterable) -> dict[int, list]:
@@ -122,7 +136,7 @@ def instances(
     return result
 
 
-def _related(model, rows: QuerySet) -> dict[int, list]:
+def _related(model, rows: Iterable[tuple]) -> dict[int, list]:
     """Rows of `(parent_id, *RELATED_COLUMNS[model])` as each parent's list of objects.
 
     An object appearing under many parents (a topic of many talks) is built once and
@@ -131,7 +145,7 @@ def _related(model, rows: QuerySet) -> dict[int, list]:
     columns = RELATED_COLUMNS[model]
     objects: dict[int, object] = {}
     result: dict[int, list] = defaultdict(list)
-    db = rows.db
+    db = router.db_for_read(model) or "default"
     for parent_id, *values in rows:
         obj = objects.get(values[0])
         if obj is None:
@@ -146,12 +160,15 @@ def _columns(model, prefix: str = "") -> list[str]:
 
 def speakers_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Speaker]]:
     """Each talk's speakers in billing order."""
-    rows = (
-        TalkSpeaker.objects.filter(talk_id__any=list(talk_ids))
-        .order_by("talk_id", "position")
-        .values_list("talk_id", *_columns(Speaker, "speaker__"))
-    )
-    return _related(Speaker, rows)
+
+    def build(talk_ids: list) -> QuerySet:
+        return (
+            TalkSpeaker.objects.filter(talk_id__any=talk_ids)
+            .order_by("talk_id", "position")
+            .values_list("talk_id", *_columns(Speaker, "speaker__"))
+        )
+
+    return _related(Speaker, rows_by_keys(speakers_of_talks, TalkSpeaker, build, list(talk_ids)))
 
 
 def _related_through(
@@ -159,12 +176,17 @@ def _related_through(
 ) -> dict[int, list]:
     """The `model` rows whose `path` reaches one of `parent_ids`, in `ordering`, as each
     parent's list (each row once per parent with `distinct`)."""
-    rows = (
-        model.objects.filter(**{f"{path}__any": list(parent_ids)})
-        .order_by(*ordering)
-        .values_list(path, *_columns(model))
-    )
-    return _related(model, rows.distinct() if distinct else rows)
+
+    def build(parent_ids: list) -> QuerySet:
+        rows = (
+            model.objects.filter(**{f"{path}__any": parent_ids})
+            .order_by(*ordering)
+            .values_list(path, *_columns(model))
+        )
+        return rows.distinct() if distinct else rows
+
+    name = (_related_through, model, path, ordering, distinct)
+    return _related(model, rows_by_keys(name, model, build, list(parent_ids)))
 
 
 def topics_of_talks(talk_ids: Iterable[int]) -> dict[int, list[Topic]]:

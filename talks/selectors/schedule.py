@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import F, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from talks.models import Event, Room, Speaker, Talk, Track
+from talks.selectors.prepared import rows_by_keys
 from talks.selectors.related import (
     RELATED_COLUMNS,
     TALK_EVENT,
@@ -25,22 +26,28 @@ SCHEDULE_ORDER = ("starts_at", F("room__position").asc(nulls_last=True), "room_i
 
 def rooms_of_events(event_ids: Iterable[int]) -> dict[int, list[Room]]:
     """Each event's rooms, in their position."""
-    rows = (
-        Room.objects.filter(event_id__any=list(event_ids))
-        .order_by("event_id", "position", "id")
-        .values_list("event_id", *RELATED_COLUMNS[Room])
-    )
-    return _related(Room, rows)
+
+    def build(event_ids: list) -> QuerySet:
+        return (
+            Room.objects.filter(event_id__any=event_ids)
+            .order_by("event_id", "position", "id")
+            .values_list("event_id", *RELATED_COLUMNS[Room])
+        )
+
+    return _related(Room, rows_by_keys(rooms_of_events, Room, build, list(event_ids)))
 
 
 def tracks_of_events(event_ids: Iterable[int]) -> dict[int, list[Track]]:
     """Each event's tracks, by name."""
-    rows = (
-        Track.objects.filter(event_id__any=list(event_ids))
-        .order_by("event_id", "name", "id")
-        .values_list("event_id", *RELATED_COLUMNS[Track])
-    )
-    return _related(Track, rows)
+
+    def build(event_ids: list) -> QuerySet:
+        return (
+            Track.objects.filter(event_id__any=event_ids)
+            .order_by("event_id", "name", "id")
+            .values_list("event_id", *RELATED_COLUMNS[Track])
+        )
+
+    return _related(Track, rows_by_keys(tracks_of_events, Track, build, list(event_ids)))
 
 
 class ScheduleQuery(NamedTuple):

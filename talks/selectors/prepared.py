@@ -1,0 +1,62 @@
+"""Batched reads compiled once: a read whose SQL is the same at every call but for its
+one array of keys (`field__any`, `talks.lookups`) keeps the SQL Django compiled for it,
+and each call sends that SQL with its own keys.
+
+For the few rows a request reads by key (a talk, its speakers, its topics), building and
+compiling the queryset cost more than running its statement: 0.4-0.65 ms each against
+0.2-0.4 ms (20,000 talks). The rows come back as the queryset's `values_list` gives them.
+On SQLite, `__any` writes one placeholder per key, so the SQL changes with their number:
+there the queryset is built at every call, as it is on PostgreSQL the first time.
+"""
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import QuerySet
+
+from internals import compiled_rows
+
+# Keys the queryset is compiled with, found again among its parameters: values no real
+# key has, of the key's type (primary keys are positive; a slug has no NUL).
+_PLACEHOLDERS = {int: -2_000_000_001, str: "\x00keys"}
+
+
+class _Compiled:
+    def __init__(self, queryset: QuerySet, placeholder: Any) -> None:
+        self.sql, params, self.converted = compiled_rows(queryset)
+        self.params = list(params)
+        found = [i for i, value in enumerate(params) if value == [placeholder]]
+        if len(found) != 1:
+            raise ValueError(f"the keys are not one parameter of {self.sql!r}")
+        self.keys_at = found[0]
+
+    def rows(self, keys: list, connection: Any) -> list[tuple]:
+        params = list(self.params)
+        params[self.keys_at] = keys
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            return self.converted(cursor.fetchall(), connection)
+
+
+_compiled: dict[tuple[Hashable, str], _Compiled] = {}
+
+
+def rows_by_keys(
+    name: Hashable, model: type, build: Callable[[list], QuerySet], keys: list
+) -> list[tuple]:
+    """The rows of `build(keys)`, a `values_list` queryset of `model` filtered by
+    `field__any=keys` once (and by nothing else that varies): `name` says which read it
+    is, the same name always building the same SQL."""
+    if not keys:
+        return []
+    alias = router.db_for_read(model) or "default"
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return list(build(keys).using(alias))
+    compiled = _compiled.get((name, alias))
+    if compiled is None:
+        placeholder = _PLACEHOLDERS[type(keys[0])]
+        compiled = _Compiled(build([placeholder]).using(alias), placeholder)
+        _compiled[(name, alias)] = compiled
+    return compiled.rows(keys, connection)
