@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from talks.models import CatalogueVersion, RowCount
+from talks.selectors.prepared import rows_by_keys
 
 
 def catalogue_version() -> int:
@@ -19,9 +20,12 @@ def catalogue_version() -> int:
 def row_count(model: type) -> int:
     """How many rows `model`'s table has: its trigger-kept count (migration 0012), one
     indexed read, or a real count while that row is missing."""
-    rows = RowCount.objects.filter(table=model._meta.db_table).values_list("rows", flat=True)
-    counted = rows.first()
-    return model.objects.count() if counted is None else counted
+
+    def build(tables: list) -> QuerySet:
+        return RowCount.objects.filter(table__any=tables).values_list("rows")
+
+    kept = rows_by_keys(row_count, RowCount, build, [model._meta.db_table])
+    return kept[0][0] if kept else model.objects.count()
 
 
 # A count of more rows than this is estimated, not counted (the convention Elasticsearch
