@@ -8,7 +8,8 @@ Servers, each gunicorn with one uvicorn worker: "before" (the commit REV, checke
 bench/.data/before-<REV>), "after" (this checkout), and "plain" (bench/baseline.py's
 views with Django's own middleware, bench/plain_django_settings.py, on the same pooled
 database). Requests, interleaved: `{ __typename }` (nothing to read: the request alone),
-the talk detail (Q5: three statements), and /healthz (the middleware and handler alone,
+the talk detail (Q5: three statements), the event page (Q2) and the search page (Q4),
+small requests where fixed cost shows, and /healthz (the middleware and handler alone,
 the same view in every server). Prints p50 and p95 of each, after / before and after /
 plain at p50, then requests/s of 8 concurrent clients for 4 s on each server.
 """
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.before_after import checkout, p95, time_interleaved  # noqa: E402
 from bench.benchmark import (  # noqa: E402
+    DEFAULT_SIZES,
     baseline_request,
     database_url,
     graphql_request,
@@ -46,15 +48,25 @@ def requests_of(variables: dict) -> dict:
             return http.get(f"{base}/typename")
         return http.post(f"{base}/graphql/", json={"query": "{ __typename }"})
 
-    def talk_detail(http, base, server):
-        if server == "plain":
-            return baseline_request(http, base, "Q5", variables)
-        return graphql_request(http, base, "Q5", variables)
+    def operation(name, size):
+        def send(http, base, server):
+            asked = {**variables, "n": size}
+            if server == "plain":
+                return baseline_request(http, base, name, asked)
+            return graphql_request(http, base, name, asked)
+
+        return send
 
     def health(http, base, server):
         return http.get(f"{base}/healthz")
 
-    return {"{ __typename }": typename, "talk detail": talk_detail, "/healthz": health}
+    return {
+        "{ __typename }": typename,
+        "talk detail": operation("Q5", 1),
+        "event page": operation("Q2", DEFAULT_SIZES["Q2"]),
+        "search page": operation("Q4", DEFAULT_SIZES["Q4"]),
+        "/healthz": health,
+    }
 
 
 def main() -> None:
