@@ -26,28 +26,29 @@ class _Compiled:
     def __init__(self, queryset: QuerySet, placeholder: Any) -> None:
         self.sql, params, self.converted = compiled_rows(queryset)
         self.params = list(params)
-        found = [i for i, value in enumerate(params) if value == [placeholder]]
-        if len(found) != 1:
-            raise ValueError(f"the keys are not one parameter of {self.sql!r}")
-        self.keys_at = found[0]
+        self.keys_at = [i for i, value in enumerate(params) if value == [placeholder]]
+        if not self.keys_at:
+            raise ValueError(f"the keys are no parameter of {self.sql!r}")
 
     def rows(self, keys: list, connection: Any) -> list[tuple]:
         params = list(self.params)
-        params[self.keys_at] = keys
+        for position in self.keys_at:
+            params[position] = keys
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             return self.converted(cursor.fetchall(), connection)
 
 
+KEPT = 1024  # statements kept, at most
 _compiled: dict[tuple[Hashable, str], _Compiled] = {}
 
 
 def rows_by_keys(
     name: Hashable, model: type, build: Callable[[list], QuerySet], keys: list
 ) -> list[tuple]:
-    """The rows of `build(keys)`, a `values_list` queryset of `model` filtered by
-    `field__any=keys` once (and by nothing else that varies): `name` says which read it
-    is, the same name always building the same SQL."""
+    """The rows of `build(keys)`, a `values_list` queryset of `model` whose SQL varies
+    with nothing but the keys (each a parameter, such as `field__any=keys`): `name` says
+    which read it is, the same name always building the same SQL but for the keys."""
     if not keys:
         return []
     alias = router.db_for_read(model) or "default"
@@ -58,5 +59,7 @@ def rows_by_keys(
     if compiled is None:
         placeholder = _PLACEHOLDERS[type(keys[0])]
         compiled = _Compiled(build([placeholder]).using(alias), placeholder)
+        if len(_compiled) >= KEPT:  # pages of many shapes: the oldest go first
+            del _compiled[next(iter(_compiled))]
         _compiled[(name, alias)] = compiled
     return compiled.rows(keys, connection)

@@ -4,6 +4,7 @@ never query once per row; and the instances they build from rows."""
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, router
 from django.db.models import Count, F, OrderBy, OuterRef, QuerySet, Subquery, Window
@@ -115,16 +116,33 @@ def instances(
     With `event_columns` (of a talk queryset), each talk holds its event, joined in with
     those columns; talks of one event share one instance.
     """
-    model = queryset.model
+    layout = _layout(queryset.model, columns, queryset.query.annotation_select, event_columns)
+    rows = _values(queryset, *layout)
+    return _instances_of(queryset.model, rows, *layout, rows.db)
+
+
+def _layout(
+    model: type, columns: Iterable[str], annotations: Iterable[str], event_columns: tuple
+) -> tuple[list[str], tuple[str, ...]]:
+    """The names of what `instances` reads: the model's columns and the annotations, and
+    the event's columns, its id first (it is how talks share their event)."""
     attnames = [model._meta.get_field(name).attname for name in columns]
-    attnames += [name for name in queryset.query.annotation_select if name not in attnames]
-    if event_columns:  # the event's id first: it is how talks share their event
+    attnames += [name for name in annotations if name not in attnames]
+    if event_columns:
         event_columns = ("id", *(column for column in event_columns if column != "id"))
-    rows = queryset.values_list(*attnames, *(f"event__{column}" for column in event_columns))
+    return attnames, event_columns
+
+
+def _values(queryset: QuerySet, attnames: list[str], event_columns: tuple) -> QuerySet:
+    return queryset.values_list(*attnames, *(f"event__{column}" for column in event_columns))
+
+
+def _instances_of(
+    model: type, rows: Iterable[tuple], attnames: list[str], event_columns: tuple, db: str
+) -> list:
     split = len(attnames)
     events: dict[int, Event] = {}
     result = []
-    db = rows.db
     for row in rows:
         obj = model_instance(model, attnames, row[:split], db)
         if event_columns:
@@ -264,38 +282,52 @@ def talk_pages(
     """
     path = TALK_PARENT_PATHS[parent]
     ordering = TALK_ORDERINGS[order]
-    ids = list(parent_ids)
-    of_parents = {f"{path}__any": ids}
     newest_first = order == "recorded_on_desc" and not conditions(filters)
-    if (
+    # Only each speaker's first rows can be on the page: read just those. (SQLite has no
+    # LATERAL; its catalogues are small.)
+    newest_links = (
         parent == "speaker"
         and newest_first
         and rows.stop is not None
         and connection.vendor == "postgresql"
-    ):
-        # Only each speaker's first rows can be on the page: read just those. (SQLite has
-        # no LATERAL; its catalogues are small.)
-        of_parents["talk_speakers__id__in"] = newest_links_of_speakers(ids, rows.stop + 1)
-    queryset = (
-        ranked(Talk.objects.filter(conditions(filters)), filters)
-        .filter(**of_parents)  # one filter() call: one join of the link table
-        .annotate(
-            parent_id=F(path),
-            row_number=Window(RowNumber(), partition_by=F(path), order_by=list(ordering)),
-        )
     )
-    if rows.stop is None:
-        queryset = queryset.annotate(
-            rows_after=Window(
-                RowNumber(), partition_by=F(path), order_by=[_reverse(o) for o in ordering]
+    annotations = ["rank"] if filters is not None and filters.search is not None else []
+    annotations += ["parent_id", "row_number"] + (["rows_after"] if rows.stop is None else [])
+    columns = list(columns or RELATED_COLUMNS[Talk])
+    layout = _layout(Talk, columns, annotations, tuple(event_columns))
+
+    def build(ids: list) -> QuerySet:
+        of_parents: dict[str, Any] = {f"{path}__any": ids}
+        if newest_links:
+            of_parents["talk_speakers__id__in"] = newest_links_of_speakers(ids, rows.stop + 1)
+        queryset = (
+            ranked(Talk.objects.filter(conditions(filters)), filters)
+            .filter(**of_parents)  # one filter() call: one join of the link table
+            .annotate(
+                parent_id=F(path),
+                row_number=Window(RowNumber(), partition_by=F(path), order_by=list(ordering)),
             )
-        ).filter(row_number__gt=rows.start, rows_after__lte=rows.last)
+        )
+        if rows.stop is None:
+            queryset = queryset.annotate(
+                rows_after=Window(
+                    RowNumber(), partition_by=F(path), order_by=[_reverse(o) for o in ordering]
+                )
+            ).filter(row_number__gt=rows.start, rows_after__lte=rows.last)
+        else:
+            # One row past the page tells whether a next page exists.
+            queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
+        return _values(queryset, *layout)
+
+    ids = list(parent_ids)
+    if filters is not None and filters.search is not None:
+        # A search's SQL holds its words' corrections, which may change: built each time.
+        found = list(build(ids))
     else:
-        # One row past the page tells whether a next page exists.
-        queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
-    talks = instances(
-        queryset, columns or RELATED_COLUMNS[Talk], event_columns=tuple(event_columns)
-    )
+        key = ("talk_pages", parent, filters, order, rows, *map(tuple, layout))
+        found = rows_by_keys(key, Talk, build, ids)
+    db = router.db_for_read(Talk) or "default"
+    talks = _instances_of(Talk, found, *layout, db)
     return _by_parent(sorted(talks, key=lambda t: (t.parent_id, t.row_number)))
 
 

@@ -60,3 +60,26 @@ def test_relations_and_lookups_by_key_are_those_of_the_orm(talks):
         assert (talk.title, talk.recorded_on) == (talks[0].title, talks[0].recorded_on)
         assert talk.event.name == talks[0].event.name
         assert talk.event.talks_counted == len(talks)
+
+
+@pytest.mark.parametrize("parent", ["event", "speaker"])
+def test_talk_pages_compiled_once_are_each_parents_own(talks, parent):
+    # The speakers' newest pages pass their ids twice (a LATERAL read of each speaker's
+    # first links): every place takes the new keys.
+    rows = selectors.RowRange(start=0, stop=2)
+    if parent == "event":
+        parents = [talks[0].event_id, EventFactory().id]
+    else:
+        parents = sorted({s.id for talk in talks for s in talk.speakers.all()})
+    for chosen in (parents[:1], parents[1:], parents):
+        pages = selectors.talk_pages(
+            parent, chosen, filters=None, order="recorded_on_desc", rows=rows
+        )
+        for parent_id in chosen:
+            link = "event_id" if parent == "event" else "speakers__id"
+            expected = list(
+                Talk.objects.filter(**{link: parent_id})
+                .order_by("-recorded_on", "-id")
+                .values_list("id", flat=True)[:3]
+            )
+            assert [talk.id for talk in pages.get(parent_id, [])] == expected
