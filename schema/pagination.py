@@ -174,6 +174,10 @@ class Listing:
     default_order: Enum
     select: Callable[..., QuerySet]
 
+    @property
+    def model(self) -> type:
+        return self.node_type.__strawberry_django_definition__.model
+
 
 @dataclass(frozen=True)
 class Page:
@@ -235,17 +239,24 @@ async def _top_level_page(listing: Listing, root, info: Info, ask: Callable[[], 
 
     def fetch() -> tuple[int, int, list, selectors.Counted | None]:
         # Here, not on the event loop: a search may look its words up first.
-        queryset = listing.select(filters=page.filters, order=page.order)
-        page_columns = columns(queryset.model, fields)
-        event_columns = joined_event_columns(queryset.model, fields)
+        model = listing.model
         total, start, stop = None, rows.start, rows.stop
         if stop is None:  # "the last N rows": where the list ends decides where they start
+            queryset = listing.select(filters=page.filters, order=page.order)
             total = selectors.counted(queryset, exact=True)
             start, stop = max(start, total.rows - rows.last), total.rows
         stop = max(stop, start)
         # One row past the page tells whether a next page exists.
-        found = selectors.page(queryset, page.filters, start, stop + 1)
-        objects = selectors.instances(found, page_columns, event_columns=event_columns)
+        objects = selectors.page_instances(
+            listing.select,
+            model,
+            page.filters,
+            page.order,
+            start,
+            stop + 1,
+            columns(model, fields),
+            joined_event_columns(model, fields),
+        )
         return start, stop, objects, total
 
     start, stop, objects, total = await sync_to_async(fetch)()

@@ -1,10 +1,10 @@
 """The lists: querysets of talks, speakers, events and topics in the order asked, the
 page of a large search from its best candidates, and search across all four."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import BooleanField, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -23,6 +23,8 @@ from talks.selectors.filters import (
     conditions,
     ranked,
 )
+from talks.selectors.prepared import rows_of
+from talks.selectors.related import instance_layout, instance_values, instances_of
 
 
 def _by_name(queryset: QuerySet, text: str | None) -> QuerySet:
@@ -63,16 +65,58 @@ NEWEST_CANDIDATES = 100
 def page(queryset: QuerySet, filters: Any, start: int, stop: int) -> QuerySet:
     """Rows `start` to `stop` of a list of `selectors`: of a large search by relevance,
     from its best candidates."""
-    if (
+    by_relevance = tuple(queryset.query.order_by) == TALK_ORDERINGS["relevance"]
+    if _from_candidates(filters, by_relevance, stop):
+        queryset = queryset.filter(_best_candidates(filters, stop))
+    return queryset[start:stop]
+
+
+def _from_candidates(filters: Any, by_relevance: bool, stop: int) -> bool:
+    """Whether a page ending at `stop` ranks the search's best candidates, not every
+    match: a large search (its count, one statement, says so) by relevance."""
+    return (
         connection.vendor == "postgresql"
         and isinstance(filters, TalkFilters)
         and filters.matching is not None
         and stop <= BEST_DEPTH
-        and tuple(queryset.query.order_by) == TALK_ORDERINGS["relevance"]
+        and by_relevance
         and not filters.total.exact
-    ):
-        queryset = queryset.filter(_best_candidates(filters, stop))
-    return queryset[start:stop]
+    )
+
+
+def page_instances(
+    select: Callable[..., QuerySet],
+    model: type,
+    filters: Any,
+    order: str,
+    start: int,
+    stop: int,
+    columns: Iterable[str],
+    event_columns: tuple[str, ...] = (),
+) -> list:
+    """`page` of the list `select` (talk_list, speaker_list, ...) as `instances` holding
+    `columns`. The same page of the same list is the same SQL at every request: it is
+    compiled once (`prepared.rows_of`). A search's SQL also depends on its words'
+    corrections and, by relevance, on how many talks it matches: both are part of what
+    names it."""
+    annotations: tuple[str, ...] = ()
+    search: tuple = ()
+    if isinstance(filters, TalkFilters) and filters.matching is not None:
+        annotations = ("rank",)
+        candidates = _from_candidates(filters, order == "relevance", stop)
+        search = (tuple(filters.matching.terms), candidates)
+    elif filters is not None and filters.search is not None:
+        annotations = ("similarity",)
+    layout = instance_layout(model, columns, annotations, event_columns)
+    name = ("page", select, filters, order, start, stop, *search, *map(tuple, layout))
+    rows = rows_of(
+        name,
+        model,
+        lambda: instance_values(
+            page(select(filters=filters, order=order), filters, start, stop), *layout
+        ),
+    )
+    return instances_of(model, rows, *layout, router.db_for_read(model) or "default")
 
 
 def _best_candidates(filters: TalkFilters, stop: int) -> Q:

@@ -1,12 +1,14 @@
-"""Batched reads compiled once: a read whose SQL is the same at every call but for its
-one array of keys (`field__any`, `talks.lookups`) keeps the SQL Django compiled for it,
-and each call sends that SQL with its own keys.
+"""Reads compiled once: a read whose SQL is the same at every call but for its keys
+(`field__any`, `talks.lookups`) keeps the SQL Django compiled for it, and each call
+sends that SQL with its own keys.
 
 For the few rows a request reads by key (a talk, its speakers, its topics), building and
 compiling the queryset cost more than running its statement: 0.4-0.65 ms each against
 0.2-0.4 ms (20,000 talks). The rows come back as the queryset's `values_list` gives them.
 On SQLite, `__any` writes one placeholder per key, so the SQL changes with their number:
-there the queryset is built at every call, as it is on PostgreSQL the first time.
+there the queryset is built at every call, as it is on PostgreSQL the first time. A page
+of a list has no keys: the same page of the same list is the same SQL on either
+database (`rows_of`).
 """
 
 from collections.abc import Callable, Hashable
@@ -23,11 +25,11 @@ _PLACEHOLDERS = {int: -2_000_000_001, str: "\x00keys"}
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, placeholder: Any) -> None:
+    def __init__(self, queryset: QuerySet, placeholder: Any = None) -> None:
         self.sql, params, self.converted = compiled_rows(queryset)
         self.params = list(params)
         self.keys_at = [i for i, value in enumerate(params) if value == [placeholder]]
-        if not self.keys_at:
+        if placeholder is not None and not self.keys_at:
             raise ValueError(f"the keys are no parameter of {self.sql!r}")
 
     def rows(self, keys: list, connection: Any) -> list[tuple]:
@@ -58,8 +60,23 @@ def rows_by_keys(
     compiled = _compiled.get((name, alias))
     if compiled is None:
         placeholder = _PLACEHOLDERS[type(keys[0])]
-        compiled = _Compiled(build([placeholder]).using(alias), placeholder)
-        if len(_compiled) >= KEPT:  # pages of many shapes: the oldest go first
-            del _compiled[next(iter(_compiled))]
-        _compiled[(name, alias)] = compiled
+        compiled = _keep(name, alias, _Compiled(build([placeholder]).using(alias), placeholder))
     return compiled.rows(keys, connection)
+
+
+def rows_of(name: Hashable, model: type, build: Callable[[], QuerySet]) -> list[tuple]:
+    """The rows of `build()`, a `values_list` queryset of `model` whose SQL is the same
+    at every call (a page of a list: its offsets are written into the SQL), compiled
+    once on either database: `name` says which it is."""
+    alias = router.db_for_read(model) or "default"
+    compiled = _compiled.get((name, alias))
+    if compiled is None:
+        compiled = _keep(name, alias, _Compiled(build().using(alias)))
+    return compiled.rows([], connections[alias])
+
+
+def _keep(name: Hashable, alias: str, compiled: _Compiled) -> _Compiled:
+    if len(_compiled) >= KEPT:  # pages of many shapes: the oldest go first
+        del _compiled[next(iter(_compiled))]
+    _compiled[(name, alias)] = compiled
+    return compiled

@@ -116,12 +116,14 @@ def instances(
     With `event_columns` (of a talk queryset), each talk holds its event, joined in with
     those columns; talks of one event share one instance.
     """
-    layout = _layout(queryset.model, columns, queryset.query.annotation_select, event_columns)
-    rows = _values(queryset, *layout)
-    return _instances_of(queryset.model, rows, *layout, rows.db)
+    layout = instance_layout(
+        queryset.model, columns, queryset.query.annotation_select, event_columns
+    )
+    rows = instance_values(queryset, *layout)
+    return instances_of(queryset.model, rows, *layout, rows.db)
 
 
-def _layout(
+def instance_layout(
     model: type, columns: Iterable[str], annotations: Iterable[str], event_columns: tuple
 ) -> tuple[list[str], tuple[str, ...]]:
     """The names of what `instances` reads: the model's columns and the annotations, and
@@ -133,11 +135,11 @@ def _layout(
     return attnames, event_columns
 
 
-def _values(queryset: QuerySet, attnames: list[str], event_columns: tuple) -> QuerySet:
+def instance_values(queryset: QuerySet, attnames: list[str], event_columns: tuple) -> QuerySet:
     return queryset.values_list(*attnames, *(f"event__{column}" for column in event_columns))
 
 
-def _instances_of(
+def instances_of(
     model: type, rows: Iterable[tuple], attnames: list[str], event_columns: tuple, db: str
 ) -> list:
     split = len(attnames)
@@ -294,7 +296,7 @@ def talk_pages(
     annotations = ["rank"] if filters is not None and filters.search is not None else []
     annotations += ["parent_id", "row_number"] + (["rows_after"] if rows.stop is None else [])
     columns = list(columns or RELATED_COLUMNS[Talk])
-    layout = _layout(Talk, columns, annotations, tuple(event_columns))
+    layout = instance_layout(Talk, columns, annotations, tuple(event_columns))
 
     def build(ids: list) -> QuerySet:
         of_parents: dict[str, Any] = {f"{path}__any": ids}
@@ -317,7 +319,7 @@ def talk_pages(
         else:
             # One row past the page tells whether a next page exists.
             queryset = queryset.filter(row_number__gt=rows.start, row_number__lte=rows.stop + 1)
-        return _values(queryset, *layout)
+        return instance_values(queryset, *layout)
 
     ids = list(parent_ids)
     if filters is not None and filters.search is not None:
@@ -327,7 +329,7 @@ def talk_pages(
         key = ("talk_pages", parent, filters, order, rows, *map(tuple, layout))
         found = rows_by_keys(key, Talk, build, ids)
     db = router.db_for_read(Talk) or "default"
-    talks = _instances_of(Talk, found, *layout, db)
+    talks = instances_of(Talk, found, *layout, db)
     return _by_parent(sorted(talks, key=lambda t: (t.parent_id, t.row_number)))
 
 

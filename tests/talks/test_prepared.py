@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.db import connection
 
-from talks import selectors
+from talks import selectors, services
 from talks.models import Talk
 from talks.selectors.prepared import rows_by_keys
 from tests.factories import EventFactory, SpeakerFactory, TalkFactory
@@ -83,3 +83,29 @@ def test_talk_pages_compiled_once_are_each_parents_own(talks, parent):
                 .values_list("id", flat=True)[:3]
             )
             assert [talk.id for talk in pages.get(parent_id, [])] == expected
+
+
+def list_page(filters, order, start=0, stop=3):
+    talks = selectors.page_instances(
+        selectors.talk_list, Talk, filters, order, start, stop, ["id", "title"]
+    )
+    return [talk.title for talk in talks]
+
+
+def test_a_page_compiled_once_reads_the_rows_there_are_now(talks):
+    first = list_page(None, "recorded_on_desc")
+    assert first == [talk.title for talk in reversed(talks)][:3]
+    newest = TalkFactory(recorded_on=datetime.date(2030, 1, 1), title="Newest")
+    assert list_page(None, "recorded_on_desc") == ["Newest", *first[:2]]
+    assert list_page(None, "recorded_on_desc", 1, 4) == first
+    newest.delete()
+    assert list_page(None, "recorded_on_desc") == first
+
+
+def test_a_search_page_follows_its_words_corrections(talks):
+    filters = selectors.TalkFilters
+    assert list_page(filters(search="quetzalcotl "), "relevance") == []
+    services.talk_create(title="Quetzalcoatl in production", event=talks[0].event_id)
+    # The same text now has a correction, and so a statement of its own.
+    assert list_page(filters(search="quetzalcotl "), "relevance") == ["Quetzalcoatl in production"]
+    assert list_page(filters(search="quetzalcoatl"), "relevance") == ["Quetzalcoatl in production"]
