@@ -11,9 +11,11 @@ of a list has no keys: the same page of the same list is the same SQL on either
 database (`rows_of`).
 """
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
 
@@ -43,6 +45,7 @@ class _Compiled:
 
 KEPT = 1024  # statements kept, at most
 _compiled: dict[tuple[Hashable, str], _Compiled] = {}
+_keeping = threading.Lock()
 
 
 def rows_by_keys(
@@ -71,12 +74,16 @@ def rows_of(name: Hashable, model: type, build: Callable[[], QuerySet]) -> list[
     alias = router.db_for_read(model) or "default"
     compiled = _compiled.get((name, alias))
     if compiled is None:
-        compiled = _keep(name, alias, _Compiled(build().using(alias)))
+        try:
+            compiled = _keep(name, alias, _Compiled(build().using(alias)))
+        except EmptyResultSet:  # a condition nothing meets: no statement, as Django does
+            return []
     return compiled.rows([], connections[alias])
 
 
 def _keep(name: Hashable, alias: str, compiled: _Compiled) -> _Compiled:
-    if len(_compiled) >= KEPT:  # pages of many shapes: the oldest go first
-        del _compiled[next(iter(_compiled))]
-    _compiled[(name, alias)] = compiled
+    with _keeping:
+        if len(_compiled) >= KEPT:  # pages of many shapes: the oldest go first
+            del _compiled[next(iter(_compiled))]
+        _compiled[(name, alias)] = compiled
     return compiled
