@@ -60,14 +60,17 @@ def objects_by_key(model: type, field: str, keys: Iterable) -> dict:
     columns = RELATED_COLUMNS[model]
     if model is Talk:
         extra = ("event_talks_counted", *(f"event__{c}" for c in EVENT_COLUMNS))
-        annotate = {"event_talks_counted": _talks_of_event("event_id")}
+
+        def annotated(talks: QuerySet) -> QuerySet:
+            return talks.annotate(event_talks_counted=_talks_of_event("event_id"))
+
     elif model is Event:
-        extra, annotate = ("talks_counted",), {"talks_counted": _talks_of_event("pk")}
+        extra, annotated = ("talks_counted",), with_talk_counts
     else:
-        extra, annotate = (), {}
+        extra, annotated = (), lambda objects: objects
 
     def build(keys: list) -> QuerySet:
-        found = model.objects.filter(**{f"{field}__any": keys}).annotate(**annotate)
+        found = annotated(model.objects.filter(**{f"{field}__any": keys}))
         return found.values_list(*columns, *extra)
 
     rows = rows_by_keys((objects_by_key, model, field), model, build, keys)

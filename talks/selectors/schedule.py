@@ -7,16 +7,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from talks.models import Event, Room, Speaker, Talk, Track
-from talks.selectors.prepared import rows_by_keys
 from talks.selectors.related import (
     RELATED_COLUMNS,
     TALK_EVENT,
     _by_parent,
-    _related,
+    _related_through,
     instances,
     speakers_of_talks,
 )
@@ -26,28 +25,12 @@ SCHEDULE_ORDER = ("starts_at", F("room__position").asc(nulls_last=True), "room_i
 
 def rooms_of_events(event_ids: Iterable[int]) -> dict[int, list[Room]]:
     """Each event's rooms, in their position."""
-
-    def build(event_ids: list) -> QuerySet:
-        return (
-            Room.objects.filter(event_id__any=event_ids)
-            .order_by("event_id", "position", "id")
-            .values_list("event_id", *RELATED_COLUMNS[Room])
-        )
-
-    return _related(Room, rows_by_keys(rooms_of_events, Room, build, list(event_ids)))
+    return _related_through(Room, "event_id", event_ids, ("event_id", "position", "id"))
 
 
 def tracks_of_events(event_ids: Iterable[int]) -> dict[int, list[Track]]:
     """Each event's tracks, by name."""
-
-    def build(event_ids: list) -> QuerySet:
-        return (
-            Track.objects.filter(event_id__any=event_ids)
-            .order_by("event_id", "name", "id")
-            .values_list("event_id", *RELATED_COLUMNS[Track])
-        )
-
-    return _related(Track, rows_by_keys(tracks_of_events, Track, build, list(event_ids)))
+    return _related_through(Track, "event_id", event_ids, ("event_id", "name", "id"))
 
 
 class ScheduleQuery(NamedTuple):
